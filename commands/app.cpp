@@ -1,0 +1,172 @@
+#include <algorithm>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "errors.h"
+#include "registry.h"
+#include "util/interrupt.h"
+
+namespace sessionctl::cli {
+namespace {
+
+void add_global_options(CLI::App& app, GlobalOptions& g) {
+  const std::string conn = "Connection";
+  app.add_option("-u,--url", g.url,
+                 "Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, unix:///path "
+                 "(default: $SESSIONCTL_URL, $REDIS_URL, $CHANNEL_REDIS_URL, redis://127.0.0.1:6379/0)")
+      ->group(conn);
+  app.add_option("--user", g.user, "ACL user name (overrides the URL's)")->group(conn);
+  app.add_option("--password-file", g.password_file, "read the password from the first line of FILE")
+      ->group(conn)
+      ->type_name("FILE");
+  app.add_flag("--askpass", g.askpass, "prompt for the password on the terminal")->group(conn);
+  app.add_option_function<int>("--db", [&g](const int& db) { g.db = db; }, "database number (overrides the URL's)")
+      ->group(conn)
+      ->type_name("N");
+  app.add_flag("--tls", g.tls, "use TLS even with a redis:// URL")->group(conn);
+  app.add_option("--cacert", g.cacert, "CA certificate bundle to verify the server with")->group(conn)->type_name("FILE");
+  app.add_option("--cacertdir", g.cacertdir, "directory of CA certificates")->group(conn)->type_name("DIR");
+  app.add_option("--cert", g.cert, "client certificate (PEM) for mutual TLS")->group(conn)->type_name("FILE");
+  app.add_option("--key", g.key, "client private key (PEM) for mutual TLS")->group(conn)->type_name("FILE");
+  app.add_option("--sni", g.sni, "TLS server name to send and verify (default: the URL's host)")
+      ->group(conn)
+      ->type_name("HOST");
+  app.add_flag("--insecure", g.insecure, "do not verify the server certificate or host name (prints a warning)")
+      ->group(conn);
+  app.add_option("--connect-timeout", g.connect_timeout, "give up connecting after DURATION (default 5s)")
+      ->group(conn)
+      ->type_name("DURATION");
+  app.add_option("--timeout", g.timeout, "give up when the server is silent for DURATION during a command (default 30s)")
+      ->group(conn)
+      ->type_name("DURATION");
+
+  const std::string out = "Output";
+  app.add_option("-o,--output", g.output, "output format: table, json or jsonl")
+      ->group(out)
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"table", "json", "jsonl"}));
+  app.add_option("--profile", g.profiles, "only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one")
+      ->group(out)
+      ->type_name("NAME")
+      ->delimiter(',');
+  app.add_option("--profiles-file", g.profiles_file, "load custom profiles from a JSON file")->group(out)->type_name("FILE");
+  app.add_flag("--reveal", g.reveal, "show personal data unmasked (says so on stderr)")->group(out);
+  app.add_flag("-q,--quiet", g.quiet, "no progress, notes or warnings on stderr")->group(out);
+  app.add_flag("--no-color", g.no_color, "no colour even on a terminal (NO_COLOR is honoured too)")->group(out);
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// "did you mean" for a mistyped subcommand, as ninja does for its tools.
+std::string suggest_command(const std::string& word) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& def : command_table()) {
+    std::vector<std::string> names = def.aliases;
+    names.push_back(def.name);
+    for (const auto& n : names) {
+      std::size_t d = edit_distance(word, n);
+      if (d < best_d) best_d = d, best = n;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+CliApp build_cli() {
+  CliApp cli;
+  cli.global = std::make_unique<GlobalOptions>();
+  cli.app = std::make_unique<CLI::App>(
+      "sessionctl: list, inspect, mask, extend, delete, back up, restore and smoke-test Redis-backed sessions",
+      "sessionctl");
+  CLI::App& app = *cli.app;
+  app.set_version_flag("--version", std::string("sessionctl ") + SESSIONCTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags work after the subcommand too
+  add_global_options(app, *cli.global);
+  for (const auto& def : command_table()) {
+    CLI::App* sub = app.add_subcommand(def.name, def.summary);
+    for (const auto& alias : def.aliases) sub->alias(alias);
+    sub->fallthrough();
+    cli.runners.emplace_back(sub, def.setup(*sub));
+  }
+  return cli;
+}
+
+int run_main(int argc, char** argv) {
+  install_interrupt_handler();
+  CliApp cli = build_cli();
+  Context ctx;
+  ctx.out = &std::cout;
+  ctx.err = &std::cerr;
+  auto fail = [](const std::string& message, ExitCode code) {
+    std::cerr << "sessionctl: error: " << message << '\n';
+    return static_cast<int>(code);
+  };
+  try {
+    try {
+      cli.app->parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return cli.app->exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return cli.app->exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return cli.app->exit(e);
+    } catch (const CLI::RequiredError& e) {
+      if (cli.app->get_subcommands().empty()) {
+        std::cerr << cli.app->help();
+        return fail("no command given: pick one of the commands above", ExitCode::usage);
+      }
+      return fail(std::string(e.what()) + "; see 'sessionctl <command> --help'", ExitCode::usage);
+    } catch (const CLI::ExtrasError& e) {
+      // An unknown first word is most likely a mistyped command.
+      if (cli.app->get_subcommands().empty()) {
+        for (int i = 1; i < argc; ++i) {
+          std::string word = argv[i];
+          if (word.empty() || word[0] == '-') continue;
+          std::string hint = suggest_command(word);
+          return fail(fmt::format("unknown command '{}'{}", word,
+                                  hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean '{}'?", hint)),
+                      ExitCode::usage);
+        }
+      }
+      return fail(std::string(e.what()) + "; see 'sessionctl --help'", ExitCode::usage);
+    } catch (const CLI::ParseError& e) {
+      return fail(std::string(e.what()) + "; see 'sessionctl --help'", ExitCode::usage);
+    }
+    ctx.global = *cli.global;
+    ctx.term = Terminal::detect(ctx.global.no_color);
+    parse_format(ctx.global.output);
+    if (ctx.global.reveal) ctx.warn("--reveal: personal data is shown unmasked");
+    for (auto& [sub, runner] : cli.runners) {
+      if (sub->parsed()) {
+        runner(ctx);
+        std::cout.flush();
+        return 0;
+      }
+    }
+    return fail("no command given; see 'sessionctl --help'", ExitCode::usage);
+  } catch (const Error& e) {
+    std::cout.flush();
+    return fail(e.what(), e.code());
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory", ExitCode::check_failed);
+  } catch (const std::exception& e) {
+    return fail(fmt::format("internal error: {} (please report this)", e.what()), ExitCode::check_failed);
+  }
+}
+
+}  // namespace sessionctl::cli

@@ -1,0 +1,42 @@
+#include "context.h"
+
+#include <ostream>
+
+#include "redis/options.h"
+
+namespace sessionctl::cli {
+
+ResolvedConnection Context::resolved() const {
+  return resolve_connection(global, process_env(), [this](const std::string& prompt) { return term.read_secret(prompt); });
+}
+
+std::unique_ptr<redis::Client> Context::connect() const {
+  ResolvedConnection rc = resolved();
+  if (rc.options.scheme == redis::Scheme::tls && rc.options.tls.insecure) {
+    warn("--insecure: TLS certificate and host name are NOT verified; anyone on the path can read this session data");
+  }
+  return redis::connect(rc.options);
+}
+
+std::unique_ptr<redis::Client> Context::connect_read_only(bool* no_touch) const {
+  auto client = connect();
+  bool on = client->enable_no_touch();
+  if (no_touch) *no_touch = on;
+  return client;
+}
+
+ProfileSet Context::profiles() const {
+  ProfileSet set = ProfileSet::builtin();
+  if (!global.profiles_file.empty()) set.merge(ProfileSet::load_file(global.profiles_file));
+  return set.select(global.profiles);
+}
+
+void Context::warn(const std::string& message) const {
+  if (!global.quiet) *err << "sessionctl: warning: " << message << '\n';
+}
+
+void Context::note(const std::string& message) const {
+  if (!global.quiet) *err << "sessionctl: " << message << '\n';
+}
+
+}  // namespace sessionctl::cli

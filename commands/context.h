@@ -1,0 +1,38 @@
+// What every subcommand's run function gets: the global options, the terminal, the output streams,
+// and helpers that turn global options into a connection and a profile set.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "output/format.h"
+#include "output/terminal.h"
+#include "profile.h"
+#include "redis/client.h"
+#include "settings.h"
+
+namespace sessionctl::cli {
+
+struct Context {
+  GlobalOptions global;
+  Terminal term = Terminal::plain();
+  std::ostream* out = nullptr;  // results only
+  std::ostream* err = nullptr;  // progress, warnings, errors
+
+  Format format() const { return parse_format(global.output); }
+  // Resolves the URL/password/TLS flags and connects; prints the --insecure warning.
+  std::unique_ptr<redis::Client> connect() const;
+  // Connects for reading: turns on CLIENT NO-TOUCH where the server has it (sets *no_touch).
+  std::unique_ptr<redis::Client> connect_read_only(bool* no_touch = nullptr) const;
+  // The resolved connection settings without connecting (for redacted display).
+  ResolvedConnection resolved() const;
+  // Built-in profiles, merged with --profiles-file, narrowed by --profile.
+  ProfileSet profiles() const;
+  // A warning line on stderr ("sessionctl: warning: …"), unless --quiet.
+  void warn(const std::string& message) const;
+  // An informational line on stderr, unless --quiet.
+  void note(const std::string& message) const;
+};
+
+}  // namespace sessionctl::cli

@@ -1,0 +1,2 @@
+#include "registry.h"
+int main(int, char**) { return 0; }

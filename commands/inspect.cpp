@@ -1,0 +1,149 @@
+// sessionctl inspect ID|KEY…: every key of a session, decoded and masked.
+#include <algorithm>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "errors.h"
+#include "key_pattern.h"
+#include "output/records.h"
+#include "registry.h"
+#include "session_scanner.h"
+#include "session_view.h"
+
+namespace sessionctl::cli {
+namespace {
+
+struct InspectFlags {
+  std::vector<std::string> targets;
+};
+
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Close matches for a missing id: ids that contain it or are a few edits away. Looks at no more
+// than 200k keys so a huge keyspace cannot make an error message slow.
+std::vector<std::string> suggestions(redis::Client& client, const ProfileSet& profiles, const std::string& wanted) {
+  std::vector<std::pair<std::size_t, std::string>> found;
+  long long seen = 0;
+  SessionScanner scanner(client, profiles, ScanOptions{});
+  redis::ScanRequest req;
+  req.pattern = scanner.scan_glob();
+  client.scan(req, [&](std::vector<std::string>& keys) {
+    for (const auto& key : keys) {
+      for (const auto& p : profiles.all()) {
+        auto m = p.match_key(key);
+        if (!m || m->first != &p.primary) continue;
+        const std::string& id = m->second;
+        std::size_t d = id.find(wanted) != std::string::npos || wanted.find(id) != std::string::npos ? 0 : distance(id, wanted);
+        if (d <= std::max<std::size_t>(2, wanted.size() / 4)) found.emplace_back(d, id);
+      }
+    }
+    seen += static_cast<long long>(keys.size());
+    return seen < 200000;
+  });
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::vector<std::string> out;
+  for (const auto& [d, id] : found) {
+    if (out.size() == 3) break;
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  }
+  return out;
+}
+
+// Finds the sessions a target names: a full key of some profile's layout, or an id tried in each profile.
+std::vector<Session> resolve(SessionScanner& scanner, const ProfileSet& profiles, const std::string& target) {
+  std::vector<Session> out;
+  std::vector<std::pair<const Profile*, std::string>> tries;
+  for (const auto& p : profiles.all()) {
+    if (auto m = p.match_key(target)) tries.emplace_back(&p, m->second);
+  }
+  if (tries.empty()) {
+    for (const auto& p : profiles.all()) tries.emplace_back(&p, target);
+  }
+  std::vector<std::string> loaded_keys;
+  for (const auto& [p, id] : tries) {
+    std::string key = p->primary.pattern.key_for(id);
+    auto s = scanner.load(*p, id);
+    if (!s) continue;
+    if (p->needs_shape()) {
+      auto doc = s->primary().value ? parse_json(s->primary().value->raw) : std::nullopt;
+      if (doc && !p->shape_matches(*doc)) continue;  // another profile on the same layout owns it
+      if (!doc && std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
+      if (!doc) {
+        s->profile = nullptr;
+        s->layout = p->primary.pattern.text();
+        s->problems.clear();
+        analyse_session(*s);
+      }
+    }
+    if (std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
+    loaded_keys.push_back(key);
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+void run_inspect(Context& ctx, const InspectFlags& flags) {
+  ProfileSet profiles = ctx.profiles();
+  auto client = ctx.connect_read_only();
+  SessionScanner scanner(*client, profiles, ScanOptions{});
+  std::vector<nlohmann::json> details;
+  std::vector<std::string> missing;
+  for (const auto& target : flags.targets) {
+    auto sessions = resolve(scanner, profiles, target);
+    if (sessions.empty()) missing.push_back(target);
+    for (const auto& s : sessions) details.push_back(session_detail_json(s, ctx.global.reveal));
+  }
+  switch (ctx.format()) {
+    case Format::table:
+      for (std::size_t i = 0; i < details.size(); ++i) {
+        if (i) *ctx.out << "\n";
+        *ctx.out << render_session_detail(details[i], ctx.term);
+      }
+      break;
+    case Format::json: {
+      nlohmann::json doc = json_document("sessionctl.inspect", 1);
+      doc["sessions"] = details;
+      doc["missing"] = missing;
+      *ctx.out << dump_json(doc, true) << '\n';
+      break;
+    }
+    case Format::jsonl:
+      for (const auto& d : details) *ctx.out << dump_json(d, false) << '\n';
+      break;
+  }
+  if (!missing.empty()) {
+    ctx.out->flush();
+    const std::string& first = missing.front();
+    auto close = suggestions(*client, profiles, first);
+    std::string hint;
+    for (const auto& c : close) hint += (hint.empty() ? "" : ", ") + printable(c);
+    throw NotFoundError(fmt::format("no session '{}'{}{}", printable(first),
+                                    missing.size() > 1 ? fmt::format(" (and {} more missing)", missing.size() - 1) : "",
+                                    hint.empty() ? "; try 'sessionctl list --match GLOB'" : "; did you mean: " + hint + "?"));
+  }
+}
+
+}  // namespace
+
+Runner setup_inspect(CLI::App& app) {
+  auto flags = std::make_shared<InspectFlags>();
+  app.add_option("targets", flags->targets, "session ids or full keys (state:abc, trt:session:x:history)")
+      ->required()
+      ->type_name("ID|KEY");
+  return [flags](Context& ctx) { run_inspect(ctx, *flags); };
+}
+
+}  // namespace sessionctl::cli

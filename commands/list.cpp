@@ -1,0 +1,106 @@
+// sessionctl list: sessions, not keys, streamed from SCAN.
+#include <algorithm>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "errors.h"
+#include "output/records.h"
+#include "registry.h"
+#include "selection.h"
+#include "session_scanner.h"
+#include "session_view.h"
+
+namespace sessionctl::cli {
+namespace {
+
+struct ListFlags {
+  SelectionFlags selection;
+  bool wide = false;
+  std::string sort;
+};
+
+// Sort keys; sorting buffers the selected sessions' summaries (not their values).
+bool sort_less(const std::string& by, const nlohmann::json& a, const nlohmann::json& b) {
+  if (by == "ttl") return a["ttl_ms"].get<long long>() < b["ttl_ms"].get<long long>();
+  if (by == "size") return a["size_bytes"].get<long long>() > b["size_bytes"].get<long long>();
+  if (by == "idle") {
+    auto idle = [](const nlohmann::json& r) { return r["idle_ms"].is_number() ? r["idle_ms"].get<long long>() : -1LL; };
+    return idle(a) > idle(b);
+  }
+  if (by == "profile") return std::tie(a["profile"], a["id"]) < std::tie(b["profile"], b["id"]);
+  return a["id"].get<std::string>() < b["id"].get<std::string>();
+}
+
+void run_list(Context& ctx, const ListFlags& flags) {
+  SessionFilter filter = flags.selection.filter();
+  ProfileSet profiles = ctx.profiles();
+  auto client = ctx.connect_read_only();
+  bool wide = flags.wide || flags.sort == "idle";
+  ScanOptions opts;
+  opts.fetch_values = wide || filter.needs_values();
+  opts.id_glob = filter.scan_id_glob();
+  SessionScanner scanner(*client, profiles, opts);
+
+  RecordStreamSpec spec;
+  spec.schema = "sessionctl.list";
+  spec.items_key = "sessions";
+  spec.columns = session_list_columns(wide);
+  spec.footer = [](const nlohmann::json& summary, const Terminal& term) {
+    return term.paint(Style::dim, fmt::format("{} sessions\n", summary["sessions"].get<long long>()));
+  };
+  auto sink = make_record_sink(ctx.format(), *ctx.out, ctx.term, spec);
+
+  double now = unix_now();
+  long long emitted = 0;
+  nlohmann::json by_profile = nlohmann::json::object();
+  std::vector<nlohmann::json> buffered;
+  auto emit = [&](const nlohmann::json& rec) {
+    ++emitted;
+    std::string p = rec["profile"].get<std::string>();
+    by_profile[p] = by_profile.value(p, 0) + 1;
+    sink->add(rec);
+  };
+  scanner.run([&](Session& s) {
+    if (!filter.matches(s, now)) return true;
+    nlohmann::json rec = session_summary_json(s, wide, now);
+    if (!flags.sort.empty()) {
+      buffered.push_back(std::move(rec));
+      return true;
+    }
+    emit(rec);
+    return !(filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit);
+  });
+  if (!flags.sort.empty()) {
+    std::stable_sort(buffered.begin(), buffered.end(),
+                     [&](const nlohmann::json& a, const nlohmann::json& b) { return sort_less(flags.sort, a, b); });
+    for (const auto& rec : buffered) {
+      if (filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit) break;
+      emit(rec);
+    }
+  }
+  const ScanCounters& c = scanner.counters();
+  nlohmann::json summary = {{"sessions", emitted},
+                            {"by_profile", by_profile},
+                            {"vanished_during_scan", c.vanished},
+                            {"unclassified", c.unclassified}};
+  sink->finish(summary);
+  if (c.vanished > 0) ctx.note(fmt::format("{} sessions expired or were deleted while scanning", c.vanished));
+  if (c.unclassified > 0) {
+    ctx.warn(fmt::format("{} sessions could not be classified (profile 'unknown'); see 'sessionctl doctor'", c.unclassified));
+  }
+}
+
+}  // namespace
+
+Runner setup_list(CLI::App& app) {
+  auto flags = std::make_shared<ListFlags>();
+  add_selection_flags(app, flags->selection);
+  app.add_flag("--wide", flags->wide, "add state and idle time (reads values)");
+  app.add_option("--sort", flags->sort, "sort by id, profile, ttl, size (largest first) or idle (longest first); buffers the list")
+      ->check(CLI::IsMember({"id", "profile", "ttl", "size", "idle"}))
+      ->type_name("FIELD");
+  return [flags](Context& ctx) { run_list(ctx, *flags); };
+}
+
+}  // namespace sessionctl::cli

@@ -1,0 +1,3 @@
+#include "registry.h"
+
+int main(int argc, char** argv) { return sessionctl::cli::run_main(argc, argv); }

@@ -1,0 +1,48 @@
+// The one table of subcommands: it drives dispatch, --help, the man page and the shell completions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "context.h"
+
+namespace sessionctl::cli {
+
+using Runner = std::function<void(Context&)>;
+
+struct CommandDef {
+  std::string name;
+  std::vector<std::string> aliases;  // e.g. backup for export
+  std::string summary;               // one line, for --help and completions
+  std::string description;           // paragraphs for the man page
+  std::vector<std::string> examples;  // shell lines for the man page
+  // Adds the subcommand's flags to `app` and returns the function that runs it.
+  std::function<Runner(CLI::App& app)> setup;
+};
+
+// Every subcommand, in the order help shows them.
+const std::vector<CommandDef>& command_table();
+
+// The whole command line: global flags plus one subcommand per table entry.
+struct CliApp {
+  std::unique_ptr<CLI::App> app;
+  std::unique_ptr<GlobalOptions> global;
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+};
+CliApp build_cli();
+
+// Parses argv, runs the chosen subcommand and maps any error to its exit code and one stderr line.
+int run_main(int argc, char** argv);
+
+// Subcommand setups, one per file in commands/.
+Runner setup_status(CLI::App& app);
+Runner setup_list(CLI::App& app);
+Runner setup_inspect(CLI::App& app);
+Runner setup_stats(CLI::App& app);
+Runner setup_doctor(CLI::App& app);
+
+}  // namespace sessionctl::cli

@@ -1,0 +1,33 @@
+// sessionctl status: reachable?, server, persistence, memory, sessions per profile.
+#include <ostream>
+
+#include "output/records.h"
+#include "registry.h"
+#include "status.h"
+
+namespace sessionctl::cli {
+
+Runner setup_status(CLI::App&) {
+  return [](Context& ctx) {
+    ProfileSet profiles = ctx.profiles();
+    ResolvedConnection rc = ctx.resolved();
+    bool no_touch = false;
+    auto client = ctx.connect_read_only(&no_touch);
+    StatusReport report = gather_status(*client, profiles, no_touch);
+    report.url = redis::redacted_url(rc.options);
+    report.url_source = rc.url_source;
+    switch (ctx.format()) {
+      case Format::table:
+        *ctx.out << render_status(report, ctx.term);
+        break;
+      case Format::json:
+        *ctx.out << dump_json(status_to_json(report), true) << '\n';
+        break;
+      case Format::jsonl:
+        *ctx.out << dump_json(status_to_json(report), false) << '\n';
+        break;
+    }
+  };
+}
+
+}  // namespace sessionctl::cli

@@ -1,0 +1,38 @@
+// The command table: name, help, man page text and setup of every subcommand.
+#include "registry.h"
+
+namespace sessionctl::cli {
+
+const std::vector<CommandDef>& command_table() {
+  static const std::vector<CommandDef> table = {
+      {"status",
+       {},
+       "Is the session store reachable and healthy? Server, persistence, memory, sessions per profile",
+       "Connects, then reports the redacted URL, server version, mode and role, persistence (AOF and the RDB "
+       "snapshot schedule), memory against maxmemory, the eviction policy and evicted keys, the keys in the "
+       "selected db, and the number of sessions of each profile with the TTL its app sets. A user who may not run "
+       "CONFIG or INFO still gets everything else, with a note saying what is missing.",
+       {"sessionctl status", "sessionctl -u rediss://app@redis.internal:6380/0 --cacert ca.pem status -o json"},
+       setup_status},
+      {"list",
+       {"ls"},
+       "List sessions (not keys): id, profile, keys, TTL, size; --wide adds state and idle time",
+       "Streams sessions from SCAN (never KEYS) with a large COUNT; TYPE, PTTL and size are fetched in pipelined "
+       "batches. Values are read only when --wide, --state, --idle-over or --where need them, or to tell channels "
+       "from telegram sessions under session:*. Without --sort the output streams and memory stays flat.",
+       {"sessionctl list --profile btrix --ttl-below 5m", "sessionctl list --where data.email=jo@example.com -o jsonl",
+        "sessionctl list --wide --state BOOK_EMAIL --sort idle --limit 20"},
+       setup_list},
+      {"inspect",
+       {"show"},
+       "Show every key of a session with type, TTL, size and decoded value, PII masked",
+       "Takes session ids or full keys. JSON values are pretty-printed, hashes shown as field tables, lists "
+       "numbered, sorted sets with scores; index entries (trt:active_sessions) are shown too. Personal data is "
+       "masked unless --reveal. A missing session exits 5 and suggests close matches.",
+       {"sessionctl inspect test-session-123", "sessionctl inspect trt:session:user_12345:history -o json"},
+       setup_inspect},
+  };
+  return table;
+}
+
+}  // namespace sessionctl::cli

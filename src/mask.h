@@ -1,0 +1,83 @@
+// PII masking (SPEC section 2): per-value rules, free-text detection, and JSON documents masked by
+// field rules without changing their structure, so a masked value written back still loads.
+//
+// Conventions shared by every rule:
+// - Output is always valid UTF-8; invalid input bytes become U+FFFD. Code points are never split.
+// - Every rule is idempotent: masking a masked value gives it back unchanged.
+// - An empty value stays empty (apps use "" for "unset"), except under `redact`, which reveals nothing.
+// - Rules that keep a first character (name, username, e-mail local part) keep it even for a
+//   one-character value: "J" -> "J***". The output never shows the length, so it cannot tell a
+//   reader that the character was the whole value.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sessionctl::mask {
+
+enum class Rule { email, phone, name, username, text, free_text, redact };
+
+// nullopt for a name that is not one of rule_name()'s spellings.
+std::optional<Rule> parse_rule(std::string_view name);
+// The spelling parse_rule() accepts, as written in profiles and on the command line.
+std::string_view rule_name(Rule rule);
+
+// "john@example.com" -> "jo***@example.com" (one kept character if the local part has at most two);
+// a value that is not a single address is masked as free text, so addresses inside it still are.
+std::string mask_email(std::string_view value);
+// "***" plus the last 4 digits when there are at least 5, else "***".
+std::string mask_phone(std::string_view value);
+// First code point plus "***", surrounding ASCII spaces ignored: "John Doe" -> "J***".
+std::string mask_name(std::string_view value);
+// Like mask_name, keeping a leading '@': "@user1" -> "@u***".
+std::string mask_username(std::string_view value);
+// Whole text replaced by text_placeholder(); a value already in that form is kept.
+std::string mask_text(std::string_view value);
+// "[redacted: N chars]" ("1 char" for one), N counted in code points.
+std::string text_placeholder(std::size_t code_points);
+// E-mail addresses and phone numbers inside prose masked, everything else kept. Phones need 7-15
+// digits and a '+', parentheses or phone-like separators; dates, UUIDs, ids, versions, decimals
+// and IPv4 addresses are left alone because rewriting them would corrupt data.
+std::string mask_free_text(std::string_view value);
+// Always "***".
+std::string redact(std::string_view value);
+// Dispatches to the function for `rule`.
+std::string apply(Rule rule, std::string_view value);
+
+// Path syntax: dotted segments from the document root; a segment is an object key, an array index
+// in decimal, or "*" for any key or index at that level ("data.email", "participants.*",
+// "proposals.*.votes"). Keys containing '.' cannot be addressed. The empty path is the root.
+// A rule on an object or array masks every string inside it (values, not keys); when several rules
+// cover a string the deepest path wins, and among rules on the same node the first one listed.
+// A path ending in ".{keys}" (or just "{keys}" for the root) masks the KEYS of the object at the
+// path before it, e.g. {"proposals.*.votes.{keys}", Rule::username} turns Telegram votes keyed by
+// "@user1", "@user2" into "@u***", "@u***#2": masked keys that would collide get "#2", "#3", ...
+// in key order, so an object never loses entries. A key of the form "<masked>#N" is kept as is.
+struct FieldRule {
+  std::string path;
+  Rule rule;
+};
+
+// Parses "path=rule" as written in profiles, e.g. "data.email=email"; nullopt when malformed.
+std::optional<FieldRule> parse_field_rule(std::string_view spec);
+
+struct Options {
+  bool scan_free_text = true;  // run mask_free_text on every string and key no field rule covers
+};
+
+// Masks a JSON document by field rules. Never changes structure: same keys count, same types, same
+// array lengths; numbers, booleans and null are returned untouched.
+nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules,
+                         const Options& options = {});
+
+// Masks a string that may hold a JSON object or array (e.g. a hash field): parses, masks and
+// re-serialises compactly, or returns it byte for byte when nothing needed masking. Anything else,
+// including JSON scalars whose re-serialisation could differ, is treated as free text.
+std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules,
+                          const Options& options = {});
+
+}  // namespace sessionctl::mask

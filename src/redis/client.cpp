@@ -1,0 +1,72 @@
+#include "redis/client.h"
+
+#include <algorithm>
+
+#include "redis/connection.h"
+
+namespace sessionctl::redis {
+namespace {
+
+// Pipeline depth per write: large enough to hide round trips, small enough to bound memory.
+constexpr std::size_t kPipelineChunk = 8192;
+
+class SingleNodeClient : public Client {
+ public:
+  explicit SingleNodeClient(const ConnectionOptions& options) : conn_(options) {}
+
+  void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) override {
+    std::string cursor = "0";
+    do {
+      Command cmd{"SCAN", cursor, "MATCH", request.pattern, "COUNT", std::to_string(request.count)};
+      if (request.type) {
+        cmd.push_back("TYPE");
+        cmd.push_back(*request.type);
+      }
+      Reply r = conn_.command(cmd);
+      checked(r, "SCAN");
+      if (r.type != Reply::Type::array || r.elements.size() != 2) throw_reply_error(Reply{Reply::Type::error, "ERR unexpected SCAN reply", 0, {}}, "SCAN");
+      cursor = r.elements[0].str;
+      std::vector<std::string> keys;
+      keys.reserve(r.elements[1].elements.size());
+      for (auto& e : r.elements[1].elements) keys.push_back(std::move(e.str));
+      if (!keys.empty() && !on_batch(keys)) return;
+    } while (cursor != "0");
+  }
+
+  std::vector<Reply> run(const std::vector<Command>& commands) override {
+    if (commands.size() <= kPipelineChunk) return conn_.pipeline(commands);
+    std::vector<Reply> out;
+    out.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); i += kPipelineChunk) {
+      std::vector<Command> chunk(commands.begin() + static_cast<std::ptrdiff_t>(i),
+                                 commands.begin() + static_cast<std::ptrdiff_t>(std::min(commands.size(), i + kPipelineChunk)));
+      auto part = conn_.pipeline(chunk);
+      std::move(part.begin(), part.end(), std::back_inserter(out));
+    }
+    return out;
+  }
+
+  std::vector<NodeReply> each_node(const Command& command) override {
+    return {NodeReply{endpoint(conn_.options()), conn_.command(command)}};
+  }
+
+  bool enable_no_touch() override {
+    Reply r = conn_.command({"CLIENT", "NO-TOUCH", "ON"});
+    return !r.is_error();
+  }
+
+  const ConnectionOptions& options() const override { return conn_.options(); }
+
+ private:
+  Connection conn_;
+};
+
+}  // namespace
+
+Reply Client::run1(const Command& command) { return std::move(run({command}).front()); }
+
+std::unique_ptr<Client> connect(const ConnectionOptions& options) {
+  return std::make_unique<SingleNodeClient>(options);
+}
+
+}  // namespace sessionctl::redis

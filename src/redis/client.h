@@ -1,0 +1,50 @@
+// What commands ask of Redis: streams of keys and batches of replies. A single server today; a cluster
+// router implements the same interface later (scan every master, route by slot), so commands never change.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "redis/options.h"
+#include "redis/reply.h"
+
+namespace sessionctl::redis {
+
+class Connection;
+
+struct ScanRequest {
+  std::string pattern = "*";
+  std::size_t count = 10000;            // SCAN COUNT: large, so 1M keys take ~100 round trips
+  std::optional<std::string> type;      // SCAN TYPE filter
+};
+
+// A reply from one server, for server-wide commands (INFO, CONFIG GET).
+struct NodeReply {
+  std::string node;  // endpoint
+  Reply reply;
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+  // Calls on_batch with each batch of key names matching the request; stops early when it returns false.
+  virtual void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) = 0;
+  // Runs single-key (or keyless) commands, pipelined, replies in order; error replies returned in place.
+  virtual std::vector<Reply> run(const std::vector<Command>& commands) = 0;
+  // Runs a server-wide command on every node that holds data.
+  virtual std::vector<NodeReply> each_node(const Command& command) = 0;
+  // Asks the server(s) not to update LRU/LFU for our reads (CLIENT NO-TOUCH, Redis 7.2+); false when unsupported.
+  virtual bool enable_no_touch() = 0;
+  virtual const ConnectionOptions& options() const = 0;
+
+  // Convenience: one command, error replies returned in place.
+  Reply run1(const Command& command);
+};
+
+// Connects to what the options describe.
+std::unique_ptr<Client> connect(const ConnectionOptions& options);
+
+}  // namespace sessionctl::redis
