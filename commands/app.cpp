@@ -69,6 +69,18 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// The first word on the command line that is neither a flag nor a flag's value: what the user meant as a command.
+std::string first_word(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.empty() || word[0] != '-') return word;
+    if (word.find('=') != std::string::npos) continue;
+    const CLI::Option* opt = app.get_option_no_throw(word);
+    if (opt && opt->get_type_size() > 0 && opt->get_expected_min() > 0) ++i;  // skip its value
+  }
+  return "";
+}
+
 // "did you mean" for a mistyped subcommand, as ninja does for its tools.
 std::string suggest_command(const std::string& word) {
   std::string best;
@@ -127,6 +139,13 @@ int run_main(int argc, char** argv) {
       return cli.app->exit(e);
     } catch (const CLI::RequiredError& e) {
       if (cli.app->get_subcommands().empty()) {
+        std::string word = first_word(*cli.app, argc, argv);
+        if (!word.empty()) {
+          std::string hint = suggest_command(word);
+          return fail(fmt::format("unknown command '{}'{}", word,
+                                  hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean '{}'?", hint)),
+                      ExitCode::usage);
+        }
         std::cerr << cli.app->help();
         return fail("no command given: pick one of the commands above", ExitCode::usage);
       }

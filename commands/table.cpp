@@ -31,6 +31,24 @@ const std::vector<CommandDef>& command_table() {
        "masked unless --reveal. A missing session exits 5 and suggests close matches.",
        {"sessionctl inspect test-session-123", "sessionctl inspect trt:session:user_12345:history -o json"},
        setup_inspect},
+      {"stats",
+       {},
+       "Per-profile figures: counts, TTL and size histograms, states, keys without TTL, orphans, corrupt values",
+       "Scans every session (values included) and every index. TTL buckets are those RedisInsight draws: none, <1h, "
+       "1-4h, 4-12h, 12-24h, 1-7d, >7d. The average size is per session (seed 000 expects 500-2000 bytes for btrix). "
+       "On a terminal histograms are drawn as bars; -o json carries the same figures.",
+       {"sessionctl stats", "sessionctl stats --profile trt -o json | jq '.profiles[0].ttl_histogram'"},
+       setup_stats},
+      {"doctor",
+       {},
+       "Find everything wrong, each with the command that fixes it; exit 1 when anything is",
+       "Checks every session and index: keys without TTL, orphaned index entries and related keys, corrupt JSON, "
+       "TTLs longer than the profile allows, openvaa ids that are not UUIDs, oversized sessions, keys of the wrong "
+       "type; and the server's configuration: persistence off, an allkeys-* eviction policy (evicts live sessions), "
+       "evicted keys above 0, memory above 80% of maxmemory. Findings are grouped by kind and profile with a count, "
+       "examples and one fix.",
+       {"sessionctl doctor", "sessionctl doctor -o json | jq '.findings[] | .fix'"},
+       setup_doctor},
   };
   return table;
 }

@@ -1,10 +1,10 @@
 #include "mask.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace sessionctl::mask {
 namespace {
@@ -47,7 +47,7 @@ bool all_digits(std::string_view s) {
   return !s.empty();
 }
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates), 0 if none.
+// Length of the well-formed UTF-8 sequence at s[i], or 0. RFC 3629: no overlongs, no surrogates.
 std::size_t sequence_length(std::string_view s, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char lead = byte(i);
@@ -99,7 +99,9 @@ std::string to_valid_utf8(std::string_view s) {
 // An invalid byte counts as one character, as it is shown as one U+FFFD.
 std::size_t count_code_points(std::string_view s) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size(); ++count) i += std::max<std::size_t>(1, sequence_length(s, i));
+  for (std::size_t i = 0; i < s.size(); ++count) {
+    i += std::max<std::size_t>(1, sequence_length(s, i));
+  }
   return count;
 }
 
@@ -112,7 +114,7 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-// The shape the first-characters rules produce ("J***", "jo***", "***"), so they can leave it alone.
+// The shape the first-character rules produce ("J***", "jo***", "***"), left alone on re-masking.
 bool is_prefix_masked(std::string_view s, std::size_t max_kept) {
   if (!s.ends_with(stars)) return false;
   const auto kept = s.substr(0, s.size() - stars.size());
@@ -199,12 +201,12 @@ std::optional<Span> find_address(std::string_view s, std::size_t at, std::size_t
 
 // A run of digit groups joined the way phone numbers are written: "+44 (0)20 7946-0958".
 struct PhoneRun {
-  std::size_t end = 0;                  // past the last digit or ')'
+  std::size_t end = 0;  // past the last digit or ')'
   bool plus = false;
   bool parens = false;
-  std::vector<std::size_t> groups;      // digits per group
-  std::vector<bool> parenthesised;      // per group
-  std::string separators;               // the single ' ', '-' or '.' between groups
+  std::vector<std::size_t> groups;  // digits per group
+  std::vector<bool> parenthesised;  // per group
+  std::string separators;           // the single ' ', '-' or '.' between groups
 };
 
 PhoneRun read_phone_run(std::string_view s, std::size_t i) {
@@ -245,7 +247,7 @@ bool stands_alone(std::string_view s, Span span) {
   std::size_t before = span.begin;
   while (before > 0 && is_one_of(s[before - 1], ".-")) --before;
   if (before > 0 && is_word_char(s[before - 1])) return false;
-  // Trailing ".-:" may end a sentence or a list item, but not continue into a token ("12:30", "-abc").
+  // Trailing ".-:" may end a sentence, but must not lead into a token ("12:30", "7890-abc").
   std::size_t after = span.end;
   while (after < s.size() && is_one_of(s[after], ".-:")) ++after;
   return after == s.size() || !is_word_char(s[after]);
@@ -263,11 +265,13 @@ bool is_phone(std::string_view s, Span span, const PhoneRun& run) {
   }
   if (run.parens) return true;
   const auto& seps = run.separators;
-  const bool date_like = g.size() >= 3 && seps[0] == seps[1] && is_one_of(seps[0], "-.") &&
-                         ((g[0] == 4 && g[1] == 2 && g[2] == 2) || (g[0] == 2 && g[1] == 2 && g[2] == 4));
+  const bool date_like =
+      g.size() >= 3 && seps[0] == seps[1] && is_one_of(seps[0], "-.") &&
+      ((g[0] == 4 && g[1] == 2 && g[2] == 2) || (g[0] == 2 && g[1] == 2 && g[2] == 4));
   const bool dotted = seps.find_first_not_of('.') == std::string::npos;
   const bool decimal_or_ipv4 =
-      dotted && (g.size() == 2 || (g.size() == 4 && g[0] <= 3 && g[1] <= 3 && g[2] <= 3 && g[3] <= 3));
+      dotted &&
+      (g.size() == 2 || (g.size() == 4 && g[0] <= 3 && g[1] <= 3 && g[2] <= 3 && g[3] <= 3));
   if (date_like || decimal_or_ipv4) return false;
   // Two groups pass only with a trunk prefix ("030 12345678"); "2020-2021" is a range, not a phone.
   return g.size() >= 3 || (g.size() == 2 && s[span.begin] == '0');
@@ -310,7 +314,9 @@ bool matches(const CompiledRule& rule, const std::vector<Step>& path) {
   for (std::size_t k = 0; k < path.size(); ++k) {
     const auto& pattern = rule.segments[k];
     if (pattern == "*") continue;
-    if (path[k].is_index ? pattern != std::to_string(path[k].index) : pattern != path[k].key) return false;
+    const bool same =
+        path[k].is_index ? pattern == std::to_string(path[k].index) : pattern == path[k].key;
+    if (!same) return false;
   }
   return true;
 }
@@ -329,7 +335,7 @@ class Walker {
     for (const auto& rule : rules) rules_.push_back(compile(rule));
   }
 
-  // `rule` is the one inherited from the nearest covered ancestor; a rule on this node overrides it.
+  // `rule` comes from the nearest covered ancestor; a rule on this very node overrides it.
   json walk(const json& node, std::optional<Rule> rule) {
     if (const auto own = rule_at(false)) rule = own;
     if (node.is_string()) return mask_string(rule, node.get_ref<const std::string&>());
@@ -372,7 +378,8 @@ class Walker {
   std::string mask_key(std::optional<Rule> rule, const std::string& key) const {
     if (!rule && !options_.scan_free_text) return key;
     // A key made unique on an earlier pass ("@u***#2") must come through a second pass unchanged.
-    if (const auto hash = key.rfind('#'); hash != std::string::npos && all_digits(std::string_view(key).substr(hash + 1))) {
+    if (const auto hash = key.rfind('#');
+        hash != std::string::npos && all_digits(std::string_view(key).substr(hash + 1))) {
       const auto base = std::string_view(key).substr(0, hash);
       if (mask_string(rule, base) == base) return key;
     }
@@ -403,7 +410,8 @@ std::string_view rule_name(Rule rule) {
 std::string mask_email(std::string_view value) {
   const std::string text = to_valid_utf8(value);
   if (const auto at = whole_address(text)) {
-    return mask_address(std::string_view(text).substr(0, *at), std::string_view(text).substr(*at + 1));
+    return mask_address(std::string_view(text).substr(0, *at),
+                        std::string_view(text).substr(*at + 1));
   }
   return mask_free_text(text);
 }
@@ -434,7 +442,8 @@ std::string mask_username(std::string_view value) {
 }
 
 std::string text_placeholder(std::size_t code_points) {
-  return fmt::format("{}{} {}]", placeholder_prefix, code_points, code_points == 1 ? "char" : "chars");
+  return fmt::format("{}{} {}]", placeholder_prefix, code_points,
+                     code_points == 1 ? "char" : "chars");
 }
 
 std::string mask_text(std::string_view value) {
@@ -456,7 +465,8 @@ std::string mask_free_text(std::string_view value) {
   for (std::size_t i = 0; i < s.size();) {
     if (s[i] == '@') {
       if (const auto span = find_address(s, i, copied)) {
-        emit(*span, mask_address(s.substr(span->begin, i - span->begin), s.substr(i + 1, span->end - i - 1)));
+        emit(*span, mask_address(s.substr(span->begin, i - span->begin),
+                                 s.substr(i + 1, span->end - i - 1)));
         i = span->end;
         continue;
       }
@@ -480,13 +490,20 @@ std::string redact(std::string_view) { return std::string(stars); }
 
 std::string apply(Rule rule, std::string_view value) {
   switch (rule) {
-    case Rule::email: return mask_email(value);
-    case Rule::phone: return mask_phone(value);
-    case Rule::name: return mask_name(value);
-    case Rule::username: return mask_username(value);
-    case Rule::text: return mask_text(value);
-    case Rule::free_text: return mask_free_text(value);
-    case Rule::redact: return redact(value);
+    case Rule::email:
+      return mask_email(value);
+    case Rule::phone:
+      return mask_phone(value);
+    case Rule::name:
+      return mask_name(value);
+    case Rule::username:
+      return mask_username(value);
+    case Rule::text:
+      return mask_text(value);
+    case Rule::free_text:
+      return mask_free_text(value);
+    case Rule::redact:
+      return redact(value);
   }
   return redact(value);  // an out-of-range Rule reveals nothing
 }
@@ -499,17 +516,19 @@ std::optional<FieldRule> parse_field_rule(std::string_view spec) {
   return FieldRule{std::string(spec.substr(0, equals)), *rule};
 }
 
-nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules, const Options& options) {
+nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules,
+                         const Options& options) {
   return Walker(rules, options).walk(doc, std::nullopt);
 }
 
-std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules, const Options& options) {
+std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules,
+                          const Options& options) {
   const auto first = value.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (value[first] == '{' || value[first] == '[')) {
     const auto doc = json::parse(value.begin(), value.end(), nullptr, false);
     if (!doc.is_discarded()) {
       const auto masked = mask_json(doc, rules, options);
-      // Unchanged documents keep their bytes: re-serialising would still reformat numbers and escapes.
+      // Unchanged documents keep their bytes: re-serialising could respell numbers and escapes.
       if (masked == doc) return std::string(value);
       return masked.dump(-1, ' ', false, json::error_handler_t::replace);
     }

@@ -4,18 +4,18 @@
 // Conventions shared by every rule:
 // - Output is always valid UTF-8; invalid input bytes become U+FFFD. Code points are never split.
 // - Every rule is idempotent: masking a masked value gives it back unchanged.
-// - An empty value stays empty (apps use "" for "unset"), except under `redact`, which reveals nothing.
+// - An empty value stays empty (apps use "" for "unset"), except under `redact`: it shows nothing.
 // - Rules that keep a first character (name, username, e-mail local part) keep it even for a
 //   one-character value: "J" -> "J***". The output never shows the length, so it cannot tell a
-//   reader that the character was the whole value.
+//   reader that the character was the whole value. free_text (and mask_email's fallback to it)
+//   shows text that is neither an address nor a phone as is, one character included.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace sessionctl::mask {
 
@@ -31,7 +31,7 @@ std::string_view rule_name(Rule rule);
 std::string mask_email(std::string_view value);
 // "***" plus the last 4 digits when there are at least 5, else "***".
 std::string mask_phone(std::string_view value);
-// First code point plus "***", surrounding ASCII spaces ignored: "John Doe" -> "J***".
+// First code point plus "***", surrounding ASCII whitespace ignored: "John Doe" -> "J***".
 std::string mask_name(std::string_view value);
 // Like mask_name, keeping a leading '@': "@user1" -> "@u***".
 std::string mask_username(std::string_view value);
@@ -45,7 +45,8 @@ std::string text_placeholder(std::size_t code_points);
 std::string mask_free_text(std::string_view value);
 // Always "***".
 std::string redact(std::string_view value);
-// Dispatches to the function for `rule`.
+// Dispatches to the function for `rule`. Call it qualified: with a std::string argument, ADL
+// would also find std::apply, which wins overload resolution and fails to compile.
 std::string apply(Rule rule, std::string_view value);
 
 // Path syntax: dotted segments from the document root; a segment is an object key, an array index
@@ -76,7 +77,7 @@ nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>
 
 // Masks a string that may hold a JSON object or array (e.g. a hash field): parses, masks and
 // re-serialises compactly, or returns it byte for byte when nothing needed masking. Anything else,
-// including JSON scalars whose re-serialisation could differ, is treated as free text.
+// including JSON scalars whose re-serialisation could differ, is free text (if scan_free_text).
 std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules,
                           const Options& options = {});
 

@@ -1,0 +1,36 @@
+// sessionctl doctor: every anomaly with the command that fixes it; exit 1 when there is any.
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "doctor.h"
+#include "errors.h"
+#include "output/records.h"
+#include "registry.h"
+
+namespace sessionctl::cli {
+
+Runner setup_doctor(CLI::App&) {
+  return [](Context& ctx) {
+    ProfileSet profiles = ctx.profiles();
+    bool no_touch = false;
+    auto client = ctx.connect_read_only(&no_touch);
+    StatusReport status = gather_status(*client, profiles, no_touch);
+    DoctorReport report = run_doctor(*client, profiles, status);
+    for (const auto& n : status.notes) ctx.note("note: " + n);
+    switch (ctx.format()) {
+      case Format::table:
+        *ctx.out << render_doctor(report, ctx.term);
+        break;
+      case Format::json:
+        *ctx.out << dump_json(doctor_to_json(report), true) << '\n';
+        break;
+      case Format::jsonl:
+        for (const auto& f : doctor_to_json(report)["findings"]) *ctx.out << dump_json(f, false) << '\n';
+        break;
+    }
+    if (!report.ok()) throw CheckFailed(fmt::format("{} problems found", report.findings.size()));
+  };
+}
+
+}  // namespace sessionctl::cli

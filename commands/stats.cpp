@@ -1,0 +1,29 @@
+// sessionctl stats: per-profile counts, TTL and size histograms, states, anomalies.
+#include <ostream>
+
+#include "output/records.h"
+#include "registry.h"
+#include "stats.h"
+
+namespace sessionctl::cli {
+
+Runner setup_stats(CLI::App&) {
+  return [](Context& ctx) {
+    ProfileSet profiles = ctx.profiles();
+    auto client = ctx.connect_read_only();
+    StatsReport report = gather_stats(*client, profiles);
+    switch (ctx.format()) {
+      case Format::table:
+        *ctx.out << render_stats(report, ctx.term);
+        break;
+      case Format::json:
+        *ctx.out << dump_json(stats_to_json(report), true) << '\n';
+        break;
+      case Format::jsonl:
+        *ctx.out << dump_json(stats_to_json(report), false) << '\n';
+        break;
+    }
+  };
+}
+
+}  // namespace sessionctl::cli
