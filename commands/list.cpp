@@ -1,5 +1,6 @@
 // sessionctl list: sessions, not keys, streamed from SCAN.
 #include <algorithm>
+#include <map>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -20,16 +21,13 @@ struct ListFlags {
   std::string sort;
 };
 
-// Sort keys; sorting buffers the selected sessions' summaries (not their values).
-bool sort_less(const std::string& by, const nlohmann::json& a, const nlohmann::json& b) {
-  if (by == "ttl") return a["ttl_ms"].get<long long>() < b["ttl_ms"].get<long long>();
-  if (by == "size") return a["size_bytes"].get<long long>() > b["size_bytes"].get<long long>();
-  if (by == "idle") {
-    auto idle = [](const nlohmann::json& r) { return r["idle_ms"].is_number() ? r["idle_ms"].get<long long>() : -1LL; };
-    return idle(a) > idle(b);
-  }
-  if (by == "profile") return std::tie(a["profile"], a["id"]) < std::tie(b["profile"], b["id"]);
-  return a["id"].get<std::string>() < b["id"].get<std::string>();
+// Sorting buffers the selected sessions' rows (not their values).
+bool sort_less(const std::string& by, const SessionRow& a, const SessionRow& b) {
+  if (by == "ttl") return a.ttl_ms < b.ttl_ms;
+  if (by == "size") return a.size_bytes > b.size_bytes;
+  if (by == "idle") return a.idle_ms.value_or(-1) > b.idle_ms.value_or(-1);
+  if (by == "profile") return std::tie(a.profile, a.id) < std::tie(b.profile, b.id);
+  return a.id < b.id;
 }
 
 void run_list(Context& ctx, const ListFlags& flags) {
@@ -53,27 +51,26 @@ void run_list(Context& ctx, const ListFlags& flags) {
 
   double now = unix_now();
   long long emitted = 0;
-  nlohmann::json by_profile = nlohmann::json::object();
-  std::vector<nlohmann::json> buffered;
-  auto emit = [&](const nlohmann::json& rec) {
+  std::map<std::string, long long> by_profile;
+  std::vector<SessionRow> buffered;
+  auto emit = [&](const SessionRow& row) {
     ++emitted;
-    std::string p = rec["profile"].get<std::string>();
-    by_profile[p] = by_profile.value(p, 0) + 1;
-    sink->add(rec);
+    ++by_profile[row.profile];
+    sink->add(row);
   };
   scanner.run([&](Session& s) {
     if (!filter.matches(s, now)) return true;
-    nlohmann::json rec = session_summary_json(s, wide, now);
+    SessionRow row(s, wide, now);
     if (!flags.sort.empty()) {
-      buffered.push_back(std::move(rec));
+      buffered.push_back(std::move(row));
       return true;
     }
-    emit(rec);
+    emit(row);
     return !(filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit);
   });
   if (!flags.sort.empty()) {
     std::stable_sort(buffered.begin(), buffered.end(),
-                     [&](const nlohmann::json& a, const nlohmann::json& b) { return sort_less(flags.sort, a, b); });
+                     [&](const SessionRow& a, const SessionRow& b) { return sort_less(flags.sort, a, b); });
     for (const auto& rec : buffered) {
       if (filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit) break;
       emit(rec);

@@ -1,7 +1,11 @@
 #include "session_scanner.h"
 
+#include <exception>
+#include <thread>
+
 #include <fmt/format.h>
 
+#include "util/bounded_queue.h"
 #include "util/interrupt.h"
 
 namespace sessionctl {
@@ -24,7 +28,8 @@ void append_value_command(std::vector<Command>& cmds, const std::string& key, co
 }
 
 bool decode_value(const Reply& r, const std::string& type, StoredValue& out) {
-  if (r.is_error()) return false;
+  // An error is WRONGTYPE; nil means the key expired or was deleted after TYPE said it existed.
+  if (r.is_error() || r.is_nil()) return false;
   out.type = type;
   if (type == "string") {
     out.raw = r.str;
@@ -42,18 +47,65 @@ bool decode_value(const Reply& r, const std::string& type, StoredValue& out) {
 
 namespace {
 
-// The size command for an expected type: O(1) STRLEN for strings, MEMORY USAGE otherwise.
-Command size_command(const std::string& key, ValueType t) {
-  if (t == ValueType::string) return {"STRLEN", key};
-  return {"MEMORY", "USAGE", key, "SAMPLES", "0"};
+// Sizes: O(1) STRLEN for strings (or the length of a fetched value), MEMORY USAGE for aggregates.
+bool is_string_role(const KeyRole& role) { return role.type == ValueType::string; }
+
+// Per key of a session, the commands the batch sends. String keys skip TYPE: PTTL says whether the key
+// exists and STRLEN/GET failing with WRONGTYPE says it is not a string (then TYPE is asked separately).
+std::size_t append_key_commands(redis::CommandBuffer& cmds, const KeyRole& role, const std::string& key, bool want_value) {
+  if (is_string_role(role)) {
+    cmds.add({"PTTL", key});
+    if (want_value) {
+      cmds.add({"GET", key});
+    } else {
+      cmds.add({"STRLEN", key});
+    }
+    return 2;
+  }
+  cmds.add({"TYPE", key});
+  cmds.add({"PTTL", key});
+  cmds.add({"MEMORY", "USAGE", key, "SAMPLES", "0"});
+  std::string type = value_type_name(role.type);
+  if (want_value) {
+    std::vector<Command> v;
+    append_value_command(v, key, type);
+    cmds.add(v.front());
+  }
+  return want_value ? 4 : 3;
+}
+
+void throw_if_fatal(const std::vector<Reply>& replies, const char* what) {
+  for (const auto& r : replies) {
+    // Auth and availability problems abort; per-key errors (WRONGTYPE) are data.
+    std::string code = r.error_code();
+    if (code == "NOPERM" || code == "NOAUTH" || code == "LOADING") redis::throw_reply_error(r, what);
+  }
 }
 
 }  // namespace
 
-struct SessionScanner::Candidate {
-  std::vector<const Profile*> profiles;  // more than one when the layout is shared (session:*)
-  std::string id;
-  std::string key;
+struct SessionScanner::Batch {
+  struct Candidate {
+    std::vector<const Profile*> profiles;  // more than one when the layout is shared (session:*)
+    std::string id;
+    bool want_value = false;
+  };
+  struct RelatedCheck {
+    const Profile* profile;
+    std::string key, id;
+  };
+  struct PointerCheck {
+    const Profile* profile;
+    std::string key;
+  };
+  std::vector<Candidate> primaries;
+  std::vector<RelatedCheck> related_checks;
+  std::vector<PointerCheck> pointer_checks;
+  std::vector<Reply> replies;
+  std::size_t related_offset = 0, pointer_offset = 0;
+  std::vector<Reply> pointer_exists;       // EXISTS for each pointer whose GET returned an id
+  std::vector<std::size_t> pointer_which;  // which pointer check each EXISTS belongs to
+  std::vector<std::pair<std::size_t, Reply>> types;  // TYPE for string keys that were not strings
 };
 
 SessionScanner::SessionScanner(redis::Client& client, const ProfileSet& profiles, ScanOptions options)
@@ -89,42 +141,76 @@ std::string SessionScanner::scan_glob() const {
 
 void SessionScanner::run(const std::function<bool(Session&)>& on_session,
                          const std::function<void(const Orphan&)>& on_orphan) {
-  redis::ScanRequest req;
-  req.pattern = scan_glob();
-  req.count = options_.scan_count;
-  bool stopped = false;
-  client_.scan(req, [&](std::vector<std::string>& keys) {
-    check_interrupted();
-    if (!process_batch(keys, on_session, on_orphan)) {
-      stopped = true;
-      return false;
+  // Three stages so that Redis never waits for us: a SCAN thread on its own connection, a fetch
+  // thread running the metadata pipelines on the main connection, and this thread building sessions.
+  // Bounded queues between them keep memory at a few batches whatever the keyspace.
+  constexpr std::size_t kQueued = 2;
+  BoundedQueue<std::vector<std::string>> names(kQueued);
+  BoundedQueue<Batch> batches(kQueued);
+  std::exception_ptr scan_error, fetch_error;
+  auto scan_client = redis::connect(client_.options());
+
+  std::thread scanner([&] {
+    try {
+      redis::ScanRequest req;
+      req.pattern = scan_glob();
+      req.count = options_.scan_count;
+      scan_client->scan(req, [&](std::vector<std::string>& keys) {
+        return !interrupted() && names.push(std::move(keys));
+      });
+    } catch (...) {
+      scan_error = std::current_exception();
     }
-    return true;
+    names.close();
   });
+  std::thread fetcher([&] {
+    try {
+      while (auto keys = names.pop()) {
+        if (interrupted()) break;
+        Batch batch;
+        fetch(*keys, batch);
+        if (!batches.push(std::move(batch))) break;
+      }
+    } catch (...) {
+      fetch_error = std::current_exception();
+    }
+    names.cancel();  // unblocks the SCAN thread if we stopped early
+    batches.close();
+  });
+  auto stop_all = [&] {
+    names.cancel();
+    batches.cancel();
+    scanner.join();
+    fetcher.join();
+  };
+
+  bool stopped = false;
+  try {
+    while (auto batch = batches.pop()) {
+      check_interrupted();
+      if (!consume(*batch, on_session, on_orphan)) {
+        stopped = true;
+        break;
+      }
+    }
+  } catch (...) {
+    stop_all();
+    throw;
+  }
+  stop_all();
+  if (fetch_error) std::rethrow_exception(fetch_error);
+  if (scan_error) std::rethrow_exception(scan_error);
+  check_interrupted();
   if (!stopped && options_.find_orphans && on_orphan) scan_zset_indexes(on_orphan);
 }
 
-bool SessionScanner::process_batch(std::vector<std::string>& keys, const std::function<bool(Session&)>& on_session,
-                                   const std::function<void(const Orphan&)>& on_orphan) {
-  std::vector<Candidate> primaries;
-  struct RelatedCheck {
-    const Profile* profile;
-    std::string key, id;
-  };
-  std::vector<RelatedCheck> related_checks;
-  struct PointerCheck {
-    const Profile* profile;
-    const IndexSpec* index;
-    std::string key;
-  };
-  std::vector<PointerCheck> pointer_checks;
-
+void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
   for (auto& key : keys) {
-    Candidate cand;
+    Batch::Candidate cand;
     for (const auto& p : profiles_.all()) {
       if (options_.find_orphans) {
         if (const IndexSpec* ix = p.match_index(key); ix && ix->kind == IndexSpec::Kind::pointer_key) {
-          pointer_checks.push_back({&p, ix, key});
+          b.pointer_checks.push_back({&p, key});
           continue;
         }
       }
@@ -133,76 +219,125 @@ bool SessionScanner::process_batch(std::vector<std::string>& keys, const std::fu
       if (!options_.id_glob.empty() && !glob_match(options_.id_glob, m->second)) continue;
       if (m->first == &p.primary) {
         cand.profiles.push_back(&p);
-        cand.id = m->second;
+        cand.id = std::move(m->second);
       } else if (options_.find_orphans) {
-        related_checks.push_back({&p, key, m->second});
+        b.related_checks.push_back({&p, key, m->second});
       }
     }
     if (!cand.profiles.empty()) {
-      cand.key = std::move(key);
-      primaries.push_back(std::move(cand));
+      cand.want_value = options_.fetch_values || cand.profiles.size() > 1;
+      b.primaries.push_back(std::move(cand));
     }
   }
-  counters_.keys_seen += static_cast<long long>(primaries.size() + related_checks.size() + pointer_checks.size());
 
-  // One pipeline for the whole batch. Per primary: TYPE, PTTL, size[, value] for each key of the
-  // session, then index lookups. Layout: remembered as offsets.
-  std::vector<Command> cmds;
-  cmds.reserve(primaries.size() * 4 + related_checks.size() + pointer_checks.size());
-  std::vector<std::size_t> offsets;
-  for (const auto& c : primaries) {
-    offsets.push_back(cmds.size());
+  redis::CommandBuffer cmds;
+  for (const auto& c : b.primaries) {
     const Profile& p = *c.profiles.front();
-    bool want_value = options_.fetch_values || c.profiles.size() > 1;
-    for (const auto& [role, key] : p.keys_for(c.id)) {
-      cmds.push_back({"TYPE", key});
-      cmds.push_back({"PTTL", key});
-      cmds.push_back(size_command(key, role->type));
-      if (want_value) append_value_command(cmds, key, value_type_name(role->type));
-    }
+    append_key_commands(cmds, p.primary, p.primary.pattern.key_for(c.id), c.want_value);
+    for (const auto& r : p.related) append_key_commands(cmds, r, r.pattern.key_for(c.id), c.want_value);
     for (const auto& ix : p.indexes) {
-      if (ix.kind == IndexSpec::Kind::zset_of_ids) cmds.push_back({"ZSCORE", ix.pattern.text(), c.id});
+      if (ix.kind == IndexSpec::Kind::zset_of_ids) cmds.add({"ZSCORE", ix.pattern.text(), c.id});
     }
   }
-  std::size_t related_offset = cmds.size();
-  for (const auto& r : related_checks) cmds.push_back({"EXISTS", r.profile->primary.pattern.key_for(r.id)});
-  std::size_t pointer_offset = cmds.size();
-  for (const auto& pc : pointer_checks) {
-    cmds.push_back({"GET", pc.key});
-    cmds.push_back({"PTTL", pc.key});
+  b.related_offset = cmds.size();
+  for (const auto& r : b.related_checks) cmds.add({"EXISTS", r.profile->primary.pattern.key_for(r.id)});
+  b.pointer_offset = cmds.size();
+  for (const auto& pc : b.pointer_checks) {
+    cmds.add({"GET", pc.key});
+    cmds.add({"PTTL", pc.key});
   }
-  if (cmds.empty()) return true;
-  std::vector<Reply> replies = client_.run(cmds);
-  for (const auto& r : replies) {
-    // Auth and availability problems abort; per-key errors (WRONGTYPE) are data.
-    std::string code = r.error_code();
-    if (code == "NOPERM" || code == "NOAUTH" || code == "LOADING") redis::throw_reply_error(r, "reading sessions");
-  }
+  if (cmds.empty()) return;
+  b.replies = client_.run(cmds);
+  throw_if_fatal(b.replies, "reading sessions");
 
-  for (std::size_t i = 0; i < primaries.size(); ++i) {
-    const Candidate& c = primaries[i];
-    std::size_t at = offsets[i];
+  // Second, rare round trip: pointer targets, and the real type of keys that were not strings.
+  redis::CommandBuffer more;
+  for (std::size_t i = 0; i < b.pointer_checks.size(); ++i) {
+    const Reply& target = b.replies[b.pointer_offset + 2 * i];
+    if (!target.is_string()) continue;
+    more.add({"EXISTS", b.pointer_checks[i].profile->primary.pattern.key_for(target.str)});
+    b.pointer_which.push_back(i);
+  }
+  std::size_t at = 0;
+  std::vector<std::size_t> type_at;
+  for (const auto& c : b.primaries) {
+    const Profile& p = *c.profiles.front();
+    auto visit = [&](const KeyRole& role, const std::string& key) {
+      if (is_string_role(role)) {
+        if (b.replies[at + 1].error_code() == "WRONGTYPE") {
+          more.add({"TYPE", key});
+          type_at.push_back(at);
+        }
+        at += 2;
+      } else {
+        at += c.want_value ? 4 : 3;
+      }
+    };
+    visit(p.primary, p.primary.pattern.key_for(c.id));
+    for (const auto& r : p.related) visit(r, r.pattern.key_for(c.id));
+    for (const auto& ix : p.indexes) at += ix.kind == IndexSpec::Kind::zset_of_ids ? 1 : 0;
+  }
+  if (more.empty()) return;
+  std::vector<Reply> extra = client_.run(more);
+  throw_if_fatal(extra, "reading sessions");
+  std::size_t e = 0;
+  for (; e < b.pointer_which.size(); ++e) b.pointer_exists.push_back(std::move(extra[e]));
+  for (std::size_t t = 0; t < type_at.size(); ++t) b.types.emplace_back(type_at[t], std::move(extra[e + t]));
+}
+
+bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_session,
+                             const std::function<void(const Orphan&)>& on_orphan) {
+  counters_.keys_seen += static_cast<long long>(b.primaries.size() + b.related_checks.size() + b.pointer_checks.size());
+  std::size_t at = 0;
+  std::size_t next_type = 0;
+  std::vector<Reply>& replies = b.replies;
+  for (auto& c : b.primaries) {
     Session s;
-    s.id = c.id;
+    s.id = std::move(c.id);
     s.profile = c.profiles.front();
     const Profile& p = *s.profile;
-    bool want_value = options_.fetch_values || c.profiles.size() > 1;
-    for (const auto& [role, key] : p.keys_for(c.id)) {
+    auto read_key = [&](const KeyRole& role) {
       KeyInfo k;
-      k.key = key;
-      k.role = role->role;
-      k.type = replies[at].str;
-      k.ttl_ms = replies[at + 1].integer;
-      const Reply& size = replies[at + 2];
-      k.size = size.is_error() ? 0 : size.integer;
-      at += 3;
-      if (want_value) {
-        StoredValue v;
-        if (k.exists() && decode_value(replies[at], value_type_name(role->type), v)) k.value = std::move(v);
-        ++at;
+      k.key = role.pattern.key_for(s.id);
+      k.role = role.role;
+      if (is_string_role(role)) {
+        k.ttl_ms = replies[at].integer;
+        Reply& body = replies[at + 1];
+        // GET nil after PTTL >= -1: the key expired between the two; it is gone, not an empty value.
+        if (k.ttl_ms == -2 || body.is_nil()) {
+          k.type = "none";
+        } else if (body.is_error()) {
+          k.type = "?";
+          if (next_type < b.types.size() && b.types[next_type].first == at) k.type = b.types[next_type++].second.str;
+        } else {
+          k.type = "string";
+          if (c.want_value) {
+            k.size = static_cast<long long>(body.str.size());
+            StoredValue v;
+            v.type = "string";
+            v.raw = std::move(body.str);
+            k.value = std::move(v);
+          } else {
+            k.size = body.integer;
+          }
+        }
+        at += 2;
+      } else {
+        k.type = replies[at].str;
+        k.ttl_ms = replies[at + 1].integer;
+        if (k.ttl_ms == -2) k.type = "none";  // expired between TYPE and PTTL
+        const Reply& size = replies[at + 2];
+        k.size = size.is_error() ? 0 : size.integer;
+        if (c.want_value) {
+          StoredValue v;
+          if (k.exists() && decode_value(replies[at + 3], value_type_name(role.type), v)) k.value = std::move(v);
+        }
+        at += c.want_value ? 4 : 3;
       }
       s.keys.push_back(std::move(k));
-    }
+    };
+    read_key(p.primary);
+    for (const auto& r : p.related) read_key(r);
     for (const auto& ix : p.indexes) {
       if (ix.kind != IndexSpec::Kind::zset_of_ids) continue;
       const Reply& score = replies[at++];
@@ -211,9 +346,6 @@ bool SessionScanner::process_batch(std::vector<std::string>& keys, const std::fu
     if (!s.primary().exists()) {
       ++counters_.vanished;  // expired or deleted since SCAN returned it
       continue;
-    }
-    if (s.primary().type == "string" && s.primary().size == 0 && s.primary().value) {
-      s.keys.front().size = static_cast<long long>(s.primary().value->raw.size());
     }
     if (c.profiles.size() > 1) {
       // A shared layout (session:*): the value's shape says which app wrote it.
@@ -234,44 +366,32 @@ bool SessionScanner::process_batch(std::vector<std::string>& keys, const std::fu
         s.layout = c.profiles.front()->primary.pattern.text();
         ++counters_.unclassified;
       }
-      if (!options_.fetch_values) {
-        for (auto& k : s.keys) k.value.reset();  // fetched for detection only
-        if (s.profile) {
-          // Keep detection-only reads from turning into findings the caller did not ask for.
-        }
-      }
     }
     analyse_session(s);
+    if (c.profiles.size() > 1 && !options_.fetch_values) {
+      for (auto& k : s.keys) k.value.reset();  // read for detection only
+    }
     ++counters_.sessions;
     if (!on_session(s)) return false;
   }
 
   if (on_orphan) {
-    for (std::size_t i = 0; i < related_checks.size(); ++i) {
-      const Reply& r = replies[related_offset + i];
+    for (std::size_t i = 0; i < b.related_checks.size(); ++i) {
+      const Reply& r = replies[b.related_offset + i];
       if (r.type == Reply::Type::integer && r.integer == 0) {
         ++counters_.orphans;
-        on_orphan(Orphan{related_checks[i].profile->name, related_checks[i].key, "", "its session's primary key is gone", -2});
+        on_orphan(Orphan{b.related_checks[i].profile->name, b.related_checks[i].key, "",
+                         "its session's primary key is gone", -2});
       }
     }
-    // Pointer indexes (session:chat:{chat_id} -> id): check the target exists, in a second round trip.
-    std::vector<Command> exists;
-    std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < pointer_checks.size(); ++i) {
-      const Reply& target = replies[pointer_offset + 2 * i];
-      if (!target.is_string()) continue;
-      exists.push_back({"EXISTS", pointer_checks[i].profile->primary.pattern.key_for(target.str)});
-      which.push_back(i);
-    }
-    if (!exists.empty()) {
-      std::vector<Reply> ex = client_.run(exists);
-      for (std::size_t j = 0; j < ex.size(); ++j) {
-        if (ex[j].type == Reply::Type::integer && ex[j].integer == 0) {
-          const auto& pc = pointer_checks[which[j]];
-          ++counters_.orphans;
-          on_orphan(Orphan{pc.profile->name, pc.key, replies[pointer_offset + 2 * which[j]].str,
-                           "points at a session that does not exist", replies[pointer_offset + 2 * which[j] + 1].integer});
-        }
+    for (std::size_t j = 0; j < b.pointer_exists.size(); ++j) {
+      const Reply& ex = b.pointer_exists[j];
+      if (ex.type == Reply::Type::integer && ex.integer == 0) {
+        std::size_t i = b.pointer_which[j];
+        ++counters_.orphans;
+        on_orphan(Orphan{b.pointer_checks[i].profile->name, b.pointer_checks[i].key,
+                         replies[b.pointer_offset + 2 * i].str, "points at a session that does not exist",
+                         replies[b.pointer_offset + 2 * i + 1].integer});
       }
     }
   }
@@ -336,6 +456,7 @@ std::optional<Session> SessionScanner::load(const Profile& p, const std::string&
     k.role = keys[i].first->role;
     k.type = meta[3 * i].str;
     k.ttl_ms = meta[3 * i + 1].integer;
+    if (k.ttl_ms == -2) k.type = "none";  // expired between TYPE and PTTL
     if (k.exists()) append_value_command(values, k.key, k.type);
     s.keys.push_back(std::move(k));
   }

@@ -33,6 +33,8 @@ class SessionScanner {
 
   // Calls on_session for each session (already analysed); stops when it returns false. When
   // find_orphans is set, on_orphan gets every index entry or related key whose session is missing.
+  // Reading runs on a second thread, one batch ahead, so Redis and the caller work at the same time;
+  // the callbacks run on the calling thread and must not use the client.
   void run(const std::function<bool(Session&)>& on_session, const std::function<void(const Orphan&)>& on_orphan = {});
 
   // Loads one session whole (all keys with values) by profile and id; nullopt when its primary key is missing.
@@ -43,9 +45,12 @@ class SessionScanner {
   std::string scan_glob() const;
 
  private:
-  struct Candidate;
-  bool process_batch(std::vector<std::string>& keys, const std::function<bool(Session&)>& on_session,
-                     const std::function<void(const Orphan&)>& on_orphan);
+  struct Batch;
+  // I/O half, on the reader thread: classifies key names and fetches everything in pipelines.
+  void fetch(std::vector<std::string>& keys, Batch& batch);
+  // CPU half, on the caller's thread: builds sessions from the replies and calls back.
+  bool consume(Batch& batch, const std::function<bool(Session&)>& on_session,
+               const std::function<void(const Orphan&)>& on_orphan);
   void scan_zset_indexes(const std::function<void(const Orphan&)>& on_orphan);
 
   redis::Client& client_;

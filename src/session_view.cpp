@@ -16,55 +16,85 @@ std::string ttl_text(long long ttl_ms) {
   return format_duration(std::chrono::milliseconds(ttl_ms));
 }
 
-json session_summary_json(const Session& s, bool wide, double now) {
-  json j = {{"id", s.id},
-            {"profile", s.profile_name()},
-            {"keys", s.key_count()},
-            {"ttl_ms", s.ttl_ms()},
-            {"size_bytes", s.size()},
-            {"problems", s.problems}};
-  if (!s.profile) j["layout"] = s.layout;
-  if (wide) {
-    j["state"] = s.state ? json(*s.state) : json(nullptr);
-    j["last_activity"] = s.last_activity ? json(rfc3339(*s.last_activity)) : json(nullptr);
-    j["idle_ms"] = s.last_activity ? json(static_cast<long long>((now - *s.last_activity) * 1000)) : json(nullptr);
-  }
-  return j;
+SessionRow::SessionRow(const Session& s, bool w, double now)
+    : id(s.id), profile(s.profile_name()), layout(s.profile ? "" : s.layout), keys(s.key_count()), ttl_ms(s.ttl_ms()),
+      size_bytes(s.size()), problems(s.problems), wide(w) {
+  if (!wide) return;
+  state = s.state;
+  last_activity = s.last_activity;
+  if (s.last_activity) idle_ms = static_cast<long long>((now - *s.last_activity) * 1000);
 }
 
-std::vector<RecordColumn> session_list_columns(bool wide) {
-  std::vector<RecordColumn> cols = {
-      {"PROFILE", Align::left,
-       [](const json& r) {
-         return Cell{r["profile"].get<std::string>(), r["profile"] == "unknown" ? Style::yellow : Style::plain};
-       }},
-      {"KEYS", Align::right, [](const json& r) { return Cell{std::to_string(r["keys"].get<std::size_t>())}; }},
-      {"TTL", Align::right,
-       [](const json& r) {
-         long long t = r["ttl_ms"].get<long long>();
-         return Cell{ttl_text(t), t == -1 ? Style::red : Style::plain};
-       }},
-      {"SIZE", Align::right, [](const json& r) { return Cell{human_bytes(r["size_bytes"].get<long long>())}; }},
-  };
-  if (wide) {
-    cols.push_back({"STATE", Align::left,
-                    [](const json& r) { return Cell{r["state"].is_string() ? printable(r["state"].get<std::string>()) : "-"}; }});
-    cols.push_back({"IDLE", Align::right, [](const json& r) {
-                      return Cell{r["idle_ms"].is_number() ? format_duration(std::chrono::milliseconds(r["idle_ms"].get<long long>())) : "-"};
-                    }});
+void SessionRow::append_json(std::string& out) const {
+  out += "{\"id\":";
+  append_json_string(out, id);
+  out += ",\"profile\":";
+  append_json_string(out, profile);
+  if (!layout.empty()) {
+    out += ",\"layout\":";
+    append_json_string(out, layout);
   }
-  cols.push_back({"PROBLEMS", Align::left, [](const json& r) {
-                    std::string p;
-                    for (const auto& x : r["problems"]) p += (p.empty() ? "" : ",") + x.get<std::string>();
-                    return Cell{p, p.empty() ? Style::plain : Style::red};
-                  }});
+  out += fmt::format(",\"keys\":{},\"ttl_ms\":{},\"size_bytes\":{},\"problems\":[", keys, ttl_ms, size_bytes);
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, problems[i]);
+  }
+  out += ']';
+  if (wide) {
+    out += ",\"state\":";
+    if (state) {
+      append_json_string(out, *state);
+    } else {
+      out += "null";
+    }
+    out += ",\"last_activity\":";
+    if (last_activity) {
+      append_json_string(out, rfc3339(*last_activity));
+    } else {
+      out += "null";
+    }
+    out += idle_ms ? fmt::format(",\"idle_ms\":{}", *idle_ms) : std::string(",\"idle_ms\":null");
+  }
+  out += '}';
+}
+
+json SessionRow::to_json() const {
+  std::string text;
+  append_json(text);
+  return json::parse(text);
+}
+
+std::vector<Cell> SessionRow::cells() const {
+  std::vector<Cell> row;
+  row.push_back({profile, profile == "unknown" ? Style::yellow : Style::plain});
+  row.push_back({std::to_string(keys)});
+  row.push_back({ttl_text(ttl_ms), ttl_ms == -1 ? Style::red : Style::plain});
+  row.push_back({human_bytes(size_bytes)});
+  if (wide) {
+    row.push_back({state ? printable(*state) : "-"});
+    row.push_back({idle_ms ? format_duration(std::chrono::milliseconds(*idle_ms)) : "-"});
+  }
+  std::string p;
+  for (const auto& x : problems) p += (p.empty() ? "" : ",") + x;
+  row.push_back({p, p.empty() ? Style::plain : Style::red});
   // Id last: it is the widest and most variable column, truncated on narrow terminals.
-  cols.push_back({"ID", Align::left, [](const json& r) { return Cell{printable(r["id"].get<std::string>())}; }});
+  row.push_back({printable(id)});
+  return row;
+}
+
+std::vector<Table::Column> session_list_columns(bool wide) {
+  std::vector<Table::Column> cols = {{"PROFILE"}, {"KEYS", Align::right}, {"TTL", Align::right}, {"SIZE", Align::right}};
+  if (wide) {
+    cols.push_back({"STATE"});
+    cols.push_back({"IDLE", Align::right});
+  }
+  cols.push_back({"PROBLEMS"});
+  cols.push_back({"ID"});
   return cols;
 }
 
 json session_detail_json(const Session& s, bool reveal) {
-  json j = session_summary_json(s, true, unix_now());
+  json j = SessionRow(s, true, unix_now()).to_json();
   j["masked"] = !reveal;
   json keys = json::array();
   for (const auto& k : s.keys) {

@@ -12,6 +12,53 @@ nlohmann::json json_document(const std::string& schema, int version) {
   return nlohmann::json{{"schema", schema}, {"version", version}};
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+    if (ok) {
+      // Well-formed bytes can still be no UTF-8: overlong forms, surrogates, code points above U+10FFFF.
+      char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMinForLength[len] && !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF;
+    }
+    if (ok) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    }
+  }
+  out += '"';
+}
+
 namespace {
 
 // Tables are flushed in chunks so that a million rows never sit in memory; widths only grow.
@@ -22,11 +69,8 @@ class TableSink : public RecordSink {
   TableSink(std::ostream& out, const Terminal& term, RecordStreamSpec spec)
       : out_(out), term_(term), spec_(std::move(spec)) {}
 
-  void add(const nlohmann::json& record) override {
-    std::vector<Cell> row;
-    row.reserve(spec_.columns.size());
-    for (const auto& col : spec_.columns) row.push_back(col.cell(record));
-    rows_.push_back(std::move(row));
+  void add(const Record& record) override {
+    rows_.push_back(record.cells());
     if (rows_.size() >= kTableChunk) flush();
   }
 
@@ -39,10 +83,10 @@ class TableSink : public RecordSink {
  private:
   void flush() {
     if (rows_.empty()) return;
-    std::vector<Table::Column> cols;
-    for (const auto& c : spec_.columns) cols.push_back({c.header, c.align});
-    Table table(cols);
+    Table table(spec_.columns);
     for (auto& r : rows_) table.add(std::move(r));
+    table.set_min_widths(widths_);
+    widths_ = table.natural_widths();
     std::string text = table.render(term_);
     if (printed_header_) text.erase(0, text.find('\n') + 1);
     out_ << text;
@@ -54,6 +98,7 @@ class TableSink : public RecordSink {
   const Terminal& term_;
   RecordStreamSpec spec_;
   std::vector<std::vector<Cell>> rows_;
+  std::vector<std::size_t> widths_;  // grows chunk by chunk, so columns never narrow mid-table
   bool printed_header_ = false;
 };
 
@@ -61,9 +106,11 @@ class JsonSink : public RecordSink {
  public:
   JsonSink(std::ostream& out, RecordStreamSpec spec) : out_(out), spec_(std::move(spec)) {}
 
-  void add(const nlohmann::json& record) override {
+  void add(const Record& record) override {
     if (!started_) start();
-    out_ << (first_ ? "\n    " : ",\n    ") << dump_json(record, false);
+    line_.assign(first_ ? "\n    " : ",\n    ");
+    record.append_json(line_);
+    out_ << line_;
     first_ = false;
   }
 
@@ -93,16 +140,29 @@ class JsonSink : public RecordSink {
   RecordStreamSpec spec_;
   bool started_ = false;
   bool first_ = true;
+  std::string line_;
 };
 
 class JsonLinesSink : public RecordSink {
  public:
   explicit JsonLinesSink(std::ostream& out) : out_(out) {}
-  void add(const nlohmann::json& record) override { out_ << dump_json(record, false) << '\n'; }
-  void finish(const nlohmann::json&) override { out_.flush(); }
+  void add(const Record& record) override {
+    record.append_json(buf_);
+    buf_ += '\n';
+    if (buf_.size() > (1u << 16)) flush();
+  }
+  void finish(const nlohmann::json&) override {
+    flush();
+    out_.flush();
+  }
 
  private:
+  void flush() {
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    buf_.clear();
+  }
   std::ostream& out_;
+  std::string buf_;
 };
 
 }  // namespace

@@ -22,18 +22,25 @@ std::string dump_json(const nlohmann::json& value, bool pretty);
 // The envelope every JSON document carries: {"schema": "sessionctl.<name>", "version": N}.
 nlohmann::json json_document(const std::string& schema, int version);
 
-// A table column computed from a record.
-struct RecordColumn {
-  std::string header;
-  Align align = Align::left;
-  std::function<Cell(const nlohmann::json&)> cell;
+// Appends `text` as a JSON string literal; invalid UTF-8 becomes U+FFFD, as dump_json does.
+void append_json_string(std::string& out, std::string_view text);
+
+// One item of a stream: it knows its compact JSON form and its table row. Hot streams (list over
+// millions of sessions) write their JSON directly instead of building a DOM per item.
+class Record {
+ public:
+  virtual ~Record() = default;
+  // Appends one compact JSON object.
+  virtual void append_json(std::string& out) const = 0;
+  // The table row, one cell per column of the stream.
+  virtual std::vector<Cell> cells() const = 0;
 };
 
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
   // Emits one record; memory stays flat whatever the number of records.
-  virtual void add(const nlohmann::json& record) = 0;
+  virtual void add(const Record& record) = 0;
   // Ends the stream; `summary` goes into the JSON document, or is rendered under the table by `footer`.
   virtual void finish(const nlohmann::json& summary) = 0;
 };
@@ -42,7 +49,7 @@ struct RecordStreamSpec {
   std::string schema;           // "sessionctl.list"
   int version = 1;
   std::string items_key = "items";
-  std::vector<RecordColumn> columns;
+  std::vector<Table::Column> columns;
   // Text printed under the table (to stdout) from the summary; may be empty.
   std::function<std::string(const nlohmann::json& summary, const Terminal&)> footer;
 };

@@ -46,6 +46,8 @@ class SingleNodeClient : public Client {
     return out;
   }
 
+  std::vector<Reply> run(const CommandBuffer& commands) override { return conn_.pipeline(commands); }
+
   std::vector<NodeReply> each_node(const Command& command) override {
     return {NodeReply{endpoint(conn_.options()), conn_.command(command)}};
   }

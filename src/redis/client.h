@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "redis/command_buffer.h"
 #include "redis/options.h"
 #include "redis/reply.h"
 
@@ -34,6 +35,8 @@ class Client {
   virtual void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) = 0;
   // Runs single-key (or keyless) commands, pipelined, replies in order; error replies returned in place.
   virtual std::vector<Reply> run(const std::vector<Command>& commands) = 0;
+  // The same for commands already serialised; the cheap path for big batches.
+  virtual std::vector<Reply> run(const CommandBuffer& commands) = 0;
   // Runs a server-wide command on every node that holds data.
   virtual std::vector<NodeReply> each_node(const Command& command) = 0;
   // Asks the server(s) not to update LRU/LFU for our reads (CLIENT NO-TOUCH, Redis 7.2+); false when unsupported.

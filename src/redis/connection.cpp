@@ -41,24 +41,6 @@ Reply convert(const redisReply* r) {
   return out;
 }
 
-void append_command(std::string& out, const Command& argv) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  char* buf = nullptr;
-  int n = redisFormatCommandArgv(&buf, static_cast<int>(argv.size()), ptrs.data(), lens.data());
-  if (n < 0) throw std::bad_alloc();
-  out.append(buf, static_cast<size_t>(n));
-  redisFreeCommand(buf);
-}
-
-std::string command_name(const Command& argv) { return argv.empty() ? std::string("command") : argv[0]; }
-
 }  // namespace
 
 void Connection::ReaderDeleter::operator()(void* reader) const { redisReaderFree(static_cast<redisReader*>(reader)); }
@@ -92,10 +74,18 @@ void Connection::handshake() {
                                    endpoint(options_), options_.command_timeout.count()));
   }
   for (std::size_t i = 0; i < replies.size(); ++i) {
-    const Reply& r = replies[i];
+    Reply r = replies[i];
     if (!r.is_error()) continue;
+    // Some servers and proxies echo a command's arguments in errors ("unknown command 'AUTH', with
+    // args beginning with: ..."): the password must not reach any output.
+    if (options_.password && !options_.password->empty()) {
+      for (auto pos = r.str.find(*options_.password); pos != std::string::npos;
+           pos = r.str.find(*options_.password, pos + 3)) {
+        r.str.replace(pos, options_.password->size(), "***");
+      }
+    }
     const std::string code = r.error_code();
-    if (cmds[i][0] == "SELECT") {
+    if (cmds[i][0] == "SELECT" && code != "NOPERM") {
       throw UsageError(fmt::format("cannot select db {}: {}", options_.db, r.str));
     }
     if (cmds[i][0] == "PING" && code == "NOAUTH") {
@@ -112,22 +102,19 @@ Reply Connection::command(const Command& argv) {
 }
 
 std::vector<Reply> Connection::pipeline(const std::vector<Command>& commands) {
-  std::string out;
-  std::size_t estimate = 0;
-  for (const auto& c : commands) {
-    estimate += 16;
-    for (const auto& a : c) estimate += a.size() + 16;
-  }
-  out.reserve(estimate);
-  for (const auto& c : commands) append_command(out, c);
+  CommandBuffer buffer;
+  for (const auto& c : commands) buffer.add(c);
+  return pipeline(buffer);
+}
+
+std::vector<Reply> Connection::pipeline(const CommandBuffer& commands) {
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   try {
-    write_and_read(out, commands.size(), replies);
+    write_and_read(commands.resp(), commands.size(), replies);
   } catch (const TimeoutError&) {
     throw TimeoutError(fmt::format("{} did not answer {} within {} ms; raise --timeout or check the server's load",
-                                   endpoint(options_), command_name(commands.front()),
-                                   options_.command_timeout.count()));
+                                   endpoint(options_), commands.first_name(), options_.command_timeout.count()));
   }
   return replies;
 }

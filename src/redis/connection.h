@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "redis/command_buffer.h"
 #include "redis/options.h"
 #include "redis/reply.h"
 
@@ -25,6 +26,7 @@ class Connection {
   // Sends all commands in one write stream and returns the replies in order; reads while writing so
   // that neither side's buffers can deadlock. Error replies are returned in place.
   std::vector<Reply> pipeline(const std::vector<Command>& commands);
+  std::vector<Reply> pipeline(const CommandBuffer& commands);
 
   const ConnectionOptions& options() const { return options_; }
 
