@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "json_probe.h"
+
 namespace sessionctl {
 
 using nlohmann::json;
@@ -36,13 +38,19 @@ std::optional<json> parse_json(const std::string& text) {
 }
 
 bool is_utf8(const std::string& s) {
+  // Strict (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, as JSON parsers demand.
   for (std::size_t i = 0; i < s.size();) {
     auto b = static_cast<unsigned char>(s[i]);
     std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
     if (len == 0 || i + len > s.size()) return false;
+    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
     for (std::size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c >> 6) != 2) return false;
+      cp = (cp << 6) | (c & 0x3F);
     }
+    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += len;
   }
   return true;
@@ -74,13 +82,7 @@ std::string rfc3339(double t) {
 namespace {
 
 // Activity timestamps come as unix seconds, unix milliseconds, or ISO 8601 text.
-std::optional<double> parse_time(const json& v) {
-  if (v.is_number()) {
-    double t = v.get<double>();
-    return t > 1e11 ? t / 1000.0 : t;
-  }
-  if (!v.is_string()) return std::nullopt;
-  const std::string s = v.get<std::string>();
+std::optional<double> parse_time(const std::string& s) {
   char* end = nullptr;
   double num = std::strtod(s.c_str(), &end);
   if (end && *end == '\0' && end != s.c_str()) return num > 1e11 ? num / 1000.0 : num;
@@ -90,23 +92,18 @@ std::optional<double> parse_time(const json& v) {
   return static_cast<double>(timegm(&tm));
 }
 
-std::string state_text(const Profile& p, const json& v) {
-  std::string raw = v.is_string() ? v.get<std::string>() : v.dump();
+// A state as shown: its raw text (JSON text for non-strings), through the profile's labels.
+std::string state_text(const Profile& p, const std::string& raw) {
   if (p.state_labels.is_object() && p.state_labels.contains(raw) && p.state_labels[raw].is_string()) {
     return p.state_labels[raw].get<std::string>();
   }
   return raw;
 }
 
-// The primary value as a JSON object: parsed JSON for strings, field map for hashes.
-std::optional<json> primary_document(const Session& s) {
-  const KeyInfo& k = s.primary();
-  if (!k.value) return std::nullopt;
-  if (k.value->type == "string") return parse_json(k.value->raw);
-  if (k.value->type == "hash") {
-    json doc = json::object();
-    for (const auto& [f, v] : k.value->fields) doc[f] = v;
-    return doc;
+// The value of a hash field, or nullopt.
+std::optional<std::string> hash_field(const StoredValue& v, const std::string& field) {
+  for (const auto& [f, val] : v.fields) {
+    if (f == field) return val;
   }
   return std::nullopt;
 }
@@ -114,23 +111,18 @@ std::optional<json> primary_document(const Session& s) {
 }  // namespace
 
 std::optional<std::string> field_value(const Session& s, const std::string& path) {
-  auto as_text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   for (const auto& k : s.keys) {
     if (!k.value) continue;
     if (k.value->type == "string") {
-      if (auto doc = parse_json(k.value->raw)) {
-        if (const json* v = json_path(*doc, path)) return as_text(*v);
-      }
+      JsonProbe probe = probe_json(k.value->raw, {path});
+      if (probe.valid && probe.values[0]) return probe.values[0];
     } else if (k.value->type == "hash") {
       auto dot = path.find('.');
-      std::string field = path.substr(0, dot);
-      for (const auto& [f, v] : k.value->fields) {
-        if (f != field) continue;
-        if (dot == std::string::npos) return v;
-        if (auto doc = parse_json(v)) {
-          if (const json* inner = json_path(*doc, path.substr(dot + 1))) return as_text(*inner);
-        }
-      }
+      auto v = hash_field(*k.value, path.substr(0, dot));
+      if (!v) continue;
+      if (dot == std::string::npos) return v;
+      JsonProbe probe = probe_json(*v, {path.substr(dot + 1)});
+      if (probe.valid && probe.values[0]) return probe.values[0];
     }
   }
   return std::nullopt;
@@ -152,14 +144,29 @@ void analyse_session(Session& s) {
     }
     if (!k.value || !role) continue;
     if (k.value->type == "string" && (role->encoding == Encoding::json || role->encoding == Encoding::json_or_opaque)) {
-      bool ok = parse_json(k.value->raw).has_value();
-      if (!ok && role->encoding == Encoding::json) {
+      // One pass validates the value and picks out the state and activity fields.
+      std::vector<std::string> paths;
+      if (i == 0 && p) paths = {p->state_field, p->activity_field};
+      JsonProbe probe = probe_json(k.value->raw, paths);
+      if (!probe.valid && role->encoding == Encoding::json) {
         s.add_problem(is_utf8(k.value->raw) ? problem::corrupt : problem::binary);
+      }
+      if (probe.valid && i == 0) {
+        if (!p->state_field.empty() && probe.values[0]) s.state = state_text(*p, *probe.values[0]);
+        if (!p->activity_field.empty() && probe.values[1]) s.last_activity = parse_time(*probe.values[1]);
+      }
+    }
+    if (k.value->type == "hash" && i == 0 && p) {
+      if (!p->state_field.empty()) {
+        if (auto v = hash_field(*k.value, p->state_field)) s.state = state_text(*p, *v);
+      }
+      if (!p->activity_field.empty()) {
+        if (auto v = hash_field(*k.value, p->activity_field)) s.last_activity = parse_time(*v);
       }
     }
     if (role->encoding == Encoding::json_items) {
       for (const auto& item : k.value->items) {
-        if (!parse_json(item)) s.add_problem(is_utf8(item) ? problem::corrupt : problem::binary);
+        if (!probe_json(item, {}).valid) s.add_problem(is_utf8(item) ? problem::corrupt : problem::binary);
       }
     }
   }
@@ -167,16 +174,6 @@ void analyse_session(Session& s) {
   if (p && p->max_size && s.size() > static_cast<long long>(*p->max_size)) s.add_problem(problem::too_big);
   if (!p) s.add_problem(problem::unclassified);
 
-  if (p) {
-    if (auto doc = primary_document(s)) {
-      if (!p->state_field.empty()) {
-        if (const json* v = json_path(*doc, p->state_field)) s.state = state_text(*p, *v);
-      }
-      if (!p->activity_field.empty()) {
-        if (const json* v = json_path(*doc, p->activity_field)) s.last_activity = parse_time(*v);
-      }
-    }
-  }
   if (!s.last_activity && s.index_score) s.last_activity = s.index_score;
 }
 

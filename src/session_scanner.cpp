@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "json_probe.h"
 #include "util/bounded_queue.h"
 #include "util/interrupt.h"
 
@@ -351,9 +352,12 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
       // A shared layout (session:*): the value's shape says which app wrote it.
       s.profile = nullptr;
       if (s.primary().value) {
-        if (auto doc = parse_json(s.primary().value->raw)) {
+        JsonProbe probe = probe_json(s.primary().value->raw, {}, true);
+        if (probe.valid) {
+          nlohmann::json shape = nlohmann::json::object();
+          for (const auto& key : probe.top_keys) shape[key] = nullptr;
           for (const Profile* cp : c.profiles) {
-            if (cp->shape_matches(*doc)) {
+            if (cp->shape_matches(shape)) {
               s.profile = cp;
               break;
             }
@@ -477,6 +481,13 @@ std::optional<Session> SessionScanner::load(const Profile& p, const std::string&
     if (ix.kind == IndexSpec::Kind::zset_of_ids) {
       Reply score = client_.run1({"ZSCORE", ix.pattern.text(), id});
       if (score.is_string()) s.index_score = std::strtod(score.str.c_str(), nullptr);
+    } else if (auto link = field_value(s, ix.link_field)) {
+      // The index entry the app keeps for this session (session:chat:{chatId}): part of its group.
+      PointerEntry e{ix.role, ix.pattern.key_for(*link), std::nullopt, -2};
+      std::vector<Reply> r = client_.run({{"GET", e.key}, {"PTTL", e.key}});
+      if (r[0].is_string()) e.target = r[0].str;
+      e.ttl_ms = r[1].integer;
+      s.pointers.push_back(std::move(e));
     }
   }
   analyse_session(s);
