@@ -15,8 +15,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("-u,--url", g.url,
                  "Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, unix:///path "
                  "(default: $SESSIONCTL_URL, $REDIS_URL, $CHANNEL_REDIS_URL, redis://127.0.0.1:6379/0)")
-      ->group(conn);
-  app.add_option("--user", g.user, "ACL user name (overrides the URL's)")->group(conn);
+      ->group(conn)
+      ->type_name("URL");
+  app.add_option("--user", g.user, "ACL user name (overrides the URL's)")->group(conn)->type_name("NAME");
   app.add_option("--password-file", g.password_file, "read the password from the first line of FILE")
       ->group(conn)
       ->type_name("FILE");
@@ -86,8 +87,9 @@ std::string suggest_command(const std::string& word) {
   std::string best;
   std::size_t best_d = 3;
   for (const auto& def : command_table()) {
-    std::vector<std::string> names = def.aliases;
-    names.push_back(def.name);
+    // The command's own name first, so that on a tie the suggestion is the name help shows.
+    std::vector<std::string> names{def.name};
+    names.insert(names.end(), def.aliases.begin(), def.aliases.end());
     for (const auto& n : names) {
       std::size_t d = edit_distance(word, n);
       if (d < best_d) best_d = d, best = n;
@@ -96,13 +98,58 @@ std::string suggest_command(const std::string& word) {
   return best;
 }
 
+bool is_secret_flag(const std::string& name) {
+  // Flags that carry a password in redis-cli and friends; sessionctl never takes one on argv.
+  for (const char* f : {"-a", "--pass", "--password", "--auth", "--requirepass", "--secret"}) {
+    if (name == f) return true;
+  }
+  return false;
+}
+
+// CLI11 echoes unexpected arguments: a URL given without -u, or a password typed after a redis-cli
+// style flag (-a PASSWORD), must never reach stderr (and the CI logs it ends up in).
+std::string scrub_secrets(std::string message, int argc, char** argv) {
+  auto replace_all = [&message](const std::string& secret, const std::string& with) {
+    if (secret.empty()) return;
+    for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos + with.size())) {
+      message.replace(pos, secret.size(), with);
+    }
+  };
+  bool secret_flag = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (auto sep = arg.find("://"); sep != std::string::npos) {
+      if (auto at = arg.rfind('@'); at != std::string::npos && at > sep) {
+        std::string userinfo = arg.substr(sep + 3, at - sep - 3);
+        auto colon = userinfo.find(':');
+        replace_all(arg, arg.substr(0, sep + 3) + (colon == std::string::npos ? "***" : userinfo.substr(0, colon) + ":***") +
+                             arg.substr(at));
+      }
+    }
+    const auto eq = arg.find('=');
+    if (is_secret_flag(arg.substr(0, eq))) {
+      secret_flag = true;
+      if (eq != std::string::npos) {
+        replace_all(arg.substr(eq + 1), "***");
+      } else if (i + 1 < argc) {
+        replace_all(argv[i + 1], "***");
+      }
+    }
+  }
+  if (secret_flag) {
+    message += " (passwords are never read from the command line: use the URL, --password-file, --askpass, "
+               "REDISCLI_AUTH or REDIS_PASSWORD)";
+  }
+  return message;
+}
+
 }  // namespace
 
 CliApp build_cli() {
   CliApp cli;
   cli.global = std::make_unique<GlobalOptions>();
   cli.app = std::make_unique<CLI::App>(
-      "sessionctl: list, inspect, mask, extend, delete, back up, restore and smoke-test Redis-backed sessions",
+      "sessionctl: operate Redis-backed session stores (sessions, not keys)",
       "sessionctl");
   CLI::App& app = *cli.app;
   app.set_version_flag("--version", std::string("sessionctl ") + SESSIONCTL_VERSION);
@@ -124,8 +171,8 @@ int run_main(int argc, char** argv) {
   Context ctx;
   ctx.out = &std::cout;
   ctx.err = &std::cerr;
-  auto fail = [](const std::string& message, ExitCode code) {
-    std::cerr << "sessionctl: error: " << message << '\n';
+  auto fail = [argc, argv](const std::string& message, ExitCode code) {
+    std::cerr << "sessionctl: error: " << scrub_secrets(message, argc, argv) << '\n';
     return static_cast<int>(code);
   };
   try {
@@ -169,7 +216,8 @@ int run_main(int argc, char** argv) {
     ctx.global = *cli.global;
     ctx.term = Terminal::detect(ctx.global.no_color);
     parse_format(ctx.global.output);
-    if (ctx.global.reveal) ctx.warn("--reveal: personal data is shown unmasked");
+    // Not silenced by --quiet: whoever reads the output must know it holds raw personal data.
+    if (ctx.global.reveal) std::cerr << "sessionctl: warning: --reveal: personal data is shown unmasked\n";
     for (auto& [sub, runner] : cli.runners) {
       if (sub->parsed()) {
         runner(ctx);
