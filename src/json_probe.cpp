@@ -147,6 +147,18 @@ class Prober {
   bool string(std::string* out) {
     ++pos_;  // opening quote
     while (pos_ < s_.size()) {
+      // Fast path: a run of plain printable ASCII, copied in one go.
+      std::size_t run = pos_;
+      while (run < s_.size()) {
+        auto b = static_cast<unsigned char>(s_[run]);
+        if (b < 0x20 || b == '"' || b == '\\' || b >= 0x80) break;
+        ++run;
+      }
+      if (run > pos_) {
+        if (out) out->append(s_.data() + pos_, run - pos_);
+        pos_ = run;
+        if (pos_ >= s_.size()) break;
+      }
       auto c = static_cast<unsigned char>(s_[pos_]);
       if (c == '"') {
         ++pos_;
