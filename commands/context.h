@@ -4,6 +4,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "output/format.h"
@@ -25,14 +26,20 @@ struct Context {
   std::unique_ptr<redis::Client> connect() const;
   // Connects for reading: turns on CLIENT NO-TOUCH where the server has it (sets *no_touch).
   std::unique_ptr<redis::Client> connect_read_only(bool* no_touch = nullptr) const;
-  // The resolved connection settings without connecting (for redacted display).
-  ResolvedConnection resolved() const;
+  // The resolved connection settings without connecting (for redacted display). Resolved once and
+  // remembered, so that --askpass prompts only once however often a command asks.
+  const ResolvedConnection& resolved() const;
   // Built-in profiles, merged with --profiles-file, narrowed by --profile.
   ProfileSet profiles() const;
+  // Whether progress may be drawn on stderr (a terminal, and not --quiet).
+  bool show_progress() const { return term.stderr_is_tty() && !global.quiet; }
   // A warning line on stderr ("sessionctl: warning: …"), unless --quiet.
   void warn(const std::string& message) const;
   // An informational line on stderr, unless --quiet.
   void note(const std::string& message) const;
+
+  // Filled by the first resolved(); kept public so Context stays an aggregate.
+  mutable std::optional<ResolvedConnection> resolved_cache;
 };
 
 }  // namespace sessionctl::cli

@@ -5,6 +5,7 @@
 
 #include "doctor.h"
 #include "errors.h"
+#include "output/progress.h"
 #include "output/records.h"
 #include "registry.h"
 
@@ -16,7 +17,9 @@ Runner setup_doctor(CLI::App&) {
     bool no_touch = false;
     auto client = ctx.connect_read_only(&no_touch);
     StatusReport status = gather_status(*client, profiles, no_touch);
-    DoctorReport report = run_doctor(*client, profiles, status);
+    Progress progress(ctx.show_progress(), "session keys checked");
+    DoctorReport report = run_doctor(*client, profiles, status, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
+    progress.finish();
     for (const auto& n : status.notes) ctx.note("note: " + n);
     switch (ctx.format()) {
       case Format::table:

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "errors.h"
+#include "output/progress.h"
 #include "output/records.h"
 #include "registry.h"
 #include "selection.h"
@@ -38,6 +39,9 @@ void run_list(Context& ctx, const ListFlags& flags) {
   ScanOptions opts;
   opts.fetch_values = wide || filter.needs_values();
   opts.id_glob = filter.scan_id_glob();
+  // On a terminal the rows themselves show progress; when stdout is piped, stderr gets a progress line.
+  Progress progress(ctx.show_progress() && !ctx.term.stdout_is_tty(), "session keys scanned");
+  opts.progress = [&](const ScanCounters& c) { progress.update(c.keys_seen); };
   SessionScanner scanner(*client, profiles, opts);
 
   RecordStreamSpec spec;
@@ -45,20 +49,29 @@ void run_list(Context& ctx, const ListFlags& flags) {
   spec.items_key = "sessions";
   spec.columns = session_list_columns(wide);
   spec.footer = [](const nlohmann::json& summary, const Terminal& term) {
-    return term.paint(Style::dim, fmt::format("{} sessions\n", summary["sessions"].get<long long>()));
+    std::string problems;
+    for (const auto& [name, n] : summary["problems"].items()) {
+      problems += fmt::format("{}{} {}", problems.empty() ? "" : ", ", n.get<long long>(), name);
+    }
+    return term.paint(Style::dim, fmt::format("{} sessions{}\n", summary["sessions"].get<long long>(),
+                                              problems.empty() ? "" : " (" + problems + ")"));
   };
   auto sink = make_record_sink(ctx.format(), *ctx.out, ctx.term, spec);
 
   double now = unix_now();
   long long emitted = 0;
   std::map<std::string, long long> by_profile;
+  std::map<std::string, long long> problems;  // problem name -> sessions listed with it
   std::vector<SessionRow> buffered;
+  auto limit_reached = [&] { return filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit; };
   auto emit = [&](const SessionRow& row) {
     ++emitted;
     ++by_profile[row.profile];
+    for (const auto& p : row.problems) ++problems[p];
     sink->add(row);
   };
   scanner.run([&](Session& s) {
+    if (limit_reached()) return false;  // --limit 0
     if (!filter.matches(s, now)) return true;
     SessionRow row(s, wide, now);
     if (!flags.sort.empty()) {
@@ -66,19 +79,21 @@ void run_list(Context& ctx, const ListFlags& flags) {
       return true;
     }
     emit(row);
-    return !(filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit);
+    return !limit_reached();
   });
   if (!flags.sort.empty()) {
     std::stable_sort(buffered.begin(), buffered.end(),
                      [&](const SessionRow& a, const SessionRow& b) { return sort_less(flags.sort, a, b); });
     for (const auto& rec : buffered) {
-      if (filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit) break;
+      if (limit_reached()) break;
       emit(rec);
     }
   }
+  progress.finish();
   const ScanCounters& c = scanner.counters();
   nlohmann::json summary = {{"sessions", emitted},
                             {"by_profile", by_profile},
+                            {"problems", problems},
                             {"vanished_during_scan", c.vanished},
                             {"unclassified", c.unclassified}};
   sink->finish(summary);

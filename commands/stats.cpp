@@ -1,6 +1,7 @@
 // sessionctl stats: per-profile counts, TTL and size histograms, states, anomalies.
 #include <ostream>
 
+#include "output/progress.h"
 #include "output/records.h"
 #include "registry.h"
 #include "stats.h"
@@ -11,7 +12,9 @@ Runner setup_stats(CLI::App&) {
   return [](Context& ctx) {
     ProfileSet profiles = ctx.profiles();
     auto client = ctx.connect_read_only();
-    StatsReport report = gather_stats(*client, profiles);
+    Progress progress(ctx.show_progress(), "session keys scanned");
+    StatsReport report = gather_stats(*client, profiles, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
+    progress.finish();
     switch (ctx.format()) {
       case Format::table:
         *ctx.out << render_stats(report, ctx.term);

@@ -116,7 +116,8 @@ std::vector<Finding> config_findings(const StatusReport& s) {
   return out;
 }
 
-DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status) {
+DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status,
+                        std::function<void(const ScanCounters&)> progress) {
   DoctorReport report;
   report.findings = config_findings(status);
   std::map<std::pair<std::string, std::string>, Finding> grouped;  // (code, profile) -> finding
@@ -135,6 +136,7 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
   ScanOptions opts;
   opts.fetch_values = true;
   opts.find_orphans = true;
+  opts.progress = std::move(progress);
   SessionScanner scanner(client, profiles, opts);
   scanner.run(
       [&](Session& s) {

@@ -3,6 +3,7 @@
 // without TTL are one finding with a count, examples and one fix, not a million lines.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "output/terminal.h"
 #include "profile.h"
 #include "redis/client.h"
+#include "session_scanner.h"
 #include "status.h"
 
 namespace sessionctl {
@@ -32,7 +34,8 @@ struct DoctorReport {
 };
 
 // Runs every check. Read-only. `url_flag` is the -u argument to repeat in fix commands ("" = none).
-DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status);
+DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status,
+                        std::function<void(const ScanCounters&)> progress = {});
 
 // Server configuration risks from a status report (persistence off, allkeys-* eviction, evictions, memory).
 std::vector<Finding> config_findings(const StatusReport& status);

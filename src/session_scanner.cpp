@@ -193,6 +193,7 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
         stopped = true;
         break;
       }
+      if (options_.progress) options_.progress(counters_);
     }
   } catch (...) {
     stop_all();

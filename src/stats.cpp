@@ -63,12 +63,14 @@ ProfileStats& StatsReport::for_profile(const std::string& name) {
   return profiles.back();
 }
 
-StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles) {
+StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
+                         std::function<void(const ScanCounters&)> progress) {
   StatsReport r;
   for (const auto& p : profiles.all()) r.for_profile(p.name);
   ScanOptions opts;
   opts.fetch_values = true;
   opts.find_orphans = true;
+  opts.progress = std::move(progress);
   SessionScanner scanner(client, profiles, opts);
   scanner.run([&](Session& s) {
     r.for_profile(s.profile_name()).add(s);

@@ -1,6 +1,7 @@
 // `stats`: per-profile figures over the whole keyspace, as data; rendered as histograms or JSON.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "profile.h"
 #include "redis/client.h"
 #include "session.h"
+#include "session_scanner.h"
 
 namespace sessionctl {
 
@@ -49,7 +51,8 @@ struct StatsReport {
 };
 
 // Scans every session (values included, to see states and corrupt values) and every orphan. Read-only.
-StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles);
+StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
+                         std::function<void(const ScanCounters&)> progress = {});
 
 nlohmann::json stats_to_json(const StatsReport& report);
 std::string render_stats(const StatsReport& report, const Terminal& term);

@@ -1,0 +1,29 @@
+// Progress on long work (sessions done, rate, ETA when the total is known) on stderr, only when
+// stderr is a terminal; silent otherwise so that scripts and logs see nothing.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace sessionctl {
+
+class Progress {
+ public:
+  // `enabled` is false when stderr is not a tty or --quiet was given. `total` 0 = unknown.
+  Progress(bool enabled, std::string what, long long total = 0);
+  ~Progress();
+  // Records that `done` items are finished; redraws at most five times a second.
+  void update(long long done);
+  // Clears the line.
+  void finish();
+
+ private:
+  bool enabled_;
+  std::string what_;
+  long long total_;
+  std::chrono::steady_clock::time_point start_, last_;
+  bool drawn_ = false;
+};
+
+}  // namespace sessionctl
