@@ -10,36 +10,49 @@
 namespace sessionctl::redis {
 namespace {
 
-Reply convert(const redisReply* r) {
-  Reply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = Reply::Type::string;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = Reply::Type::status;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = Reply::Type::error;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = Reply::Type::integer;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = Reply::Type::array;
-      out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
-      break;
-    default:
-      out.type = Reply::Type::nil;
-      break;
+// hiredis's reader builds our Reply values directly (no redisReply tree to copy from): the reader
+// calls these for each element; children are constructed in place inside their parent's vector.
+Reply* place(const redisReadTask* task) {
+  if (task->parent) {
+    auto* parent = static_cast<Reply*>(task->parent->obj);
+    return &parent->elements[static_cast<std::size_t>(task->idx)];
   }
-  return out;
+  return new Reply();
 }
+
+void* create_string(const redisReadTask* task, char* str, size_t len) {
+  Reply* r = place(task);
+  r->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
+            : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
+                                               : Reply::Type::string;
+  r->str.assign(str, len);
+  return r;
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+  Reply* r = place(task);
+  r->type = Reply::Type::array;
+  r->elements.resize(static_cast<std::size_t>(elements < 0 ? 0 : elements));
+  return r;
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+  Reply* r = place(task);
+  r->type = Reply::Type::integer;
+  r->integer = value;
+  return r;
+}
+
+void* create_nil(const redisReadTask* task) {
+  Reply* r = place(task);
+  r->type = Reply::Type::nil;
+  return r;
+}
+
+// Only ever called on top-level objects (children live inside their parent).
+void free_object(void* obj) { delete static_cast<Reply*>(obj); }
+
+redisReplyObjectFunctions reply_functions = {create_string, create_array, create_integer, create_nil, free_object};
 
 }  // namespace
 
@@ -48,7 +61,7 @@ void Connection::ReaderDeleter::operator()(void* reader) const { redisReaderFree
 Connection::Connection(ConnectionOptions options) : options_(std::move(options)) {
   auto deadline = Clock::now() + options_.connect_timeout;
   transport_ = Transport::open(options_, deadline);
-  reader_.reset(redisReaderCreate());
+  reader_.reset(redisReaderCreateWithFunctions(&reply_functions));
   handshake();
 }
 
@@ -143,9 +156,8 @@ void Connection::write_and_read(const std::string& out, std::size_t want, std::v
           throw ConnectionError(fmt::format("protocol error from {}: {}", endpoint(options_), reader->errstr));
         }
         if (!raw) break;
-        auto* rep = static_cast<redisReply*>(raw);
-        into.push_back(convert(rep));
-        freeReplyObject(rep);
+        std::unique_ptr<Reply> reply(static_cast<Reply*>(raw));
+        into.push_back(std::move(*reply));
         pending_bytes = reader->len - reader->pos;
         if (into.size() == want) break;
       }
