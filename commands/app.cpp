@@ -50,24 +50,45 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--profile", g.profiles, "only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one")
       ->group(out)
       ->type_name("NAME")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);  // one value per --profile, so ids may follow it
   app.add_option("--profiles-file", g.profiles_file, "load custom profiles from a JSON file")->group(out)->type_name("FILE");
   app.add_flag("--reveal", g.reveal, "show personal data unmasked (says so on stderr)")->group(out);
   app.add_flag("-q,--quiet", g.quiet, "no progress, notes or warnings on stderr")->group(out);
   app.add_flag("--no-color", g.no_color, "no colour even on a terminal (NO_COLOR is honoured too)")->group(out);
 }
 
+// Optimal string alignment distance: a swap of two neighbours counts as one edit ("stauts").
 std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    std::swap(prev, cur);
   }
-  return prev[b.size()];
+  return d[a.size()][b.size()];
+}
+
+// The closest candidates (all of them when tied), within two edits: "'status' or 'stats'".
+std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::size_t best = 3;
+  std::vector<std::string> found;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    if (d < best) {
+      best = d;
+      found.clear();
+    }
+    if (d == best && std::find(found.begin(), found.end(), c) == found.end()) found.push_back(c);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    out += (i == 0 ? "'" : i + 1 == found.size() ? " or '" : ", '") + found[i] + "'";
+  }
+  return out;
 }
 
 // The first word on the command line that is neither a flag nor a flag's value: what the user meant as a command.
@@ -84,18 +105,25 @@ std::string first_word(CLI::App& app, int argc, char** argv) {
 
 // "did you mean" for a mistyped subcommand, as ninja does for its tools.
 std::string suggest_command(const std::string& word) {
-  std::string best;
-  std::size_t best_d = 3;
+  std::vector<std::string> names;
   for (const auto& def : command_table()) {
-    // The command's own name first, so that on a tie the suggestion is the name help shows.
-    std::vector<std::string> names{def.name};
+    names.push_back(def.name);
     names.insert(names.end(), def.aliases.begin(), def.aliases.end());
-    for (const auto& n : names) {
-      std::size_t d = edit_distance(word, n);
-      if (d < best_d) best_d = d, best = n;
+  }
+  return closest(word, names);
+}
+
+// "did you mean" for a mistyped flag: the long flags of the chosen subcommand and the global ones.
+std::string suggest_flag(const CLI::App& app, const CLI::App* sub, const std::string& word) {
+  std::vector<std::string> names;
+  for (const CLI::App* a : {sub, &app}) {
+    if (!a) continue;
+    for (const CLI::Option* opt : a->get_options()) {
+      for (const auto& l : opt->get_lnames()) names.push_back("--" + l);
     }
   }
-  return best;
+  std::string flag = word.substr(0, word.find('='));
+  return closest(flag, names);
 }
 
 bool is_secret_flag(const std::string& name) {
@@ -122,8 +150,8 @@ std::string scrub_secrets(std::string message, int argc, char** argv) {
       if (auto at = arg.rfind('@'); at != std::string::npos && at > sep) {
         std::string userinfo = arg.substr(sep + 3, at - sep - 3);
         auto colon = userinfo.find(':');
-        replace_all(arg, arg.substr(0, sep + 3) + (colon == std::string::npos ? "***" : userinfo.substr(0, colon) + ":***") +
-                             arg.substr(at));
+        replace_all(arg, arg.substr(0, sep + 3) +
+                             (colon == std::string::npos ? "***" : userinfo.substr(0, colon) + ":***") + arg.substr(at));
       }
     }
     const auto eq = arg.find('=');
@@ -160,9 +188,18 @@ CliApp build_cli() {
     CLI::App* sub = app.add_subcommand(def.name, def.summary);
     for (const auto& alias : def.aliases) sub->alias(alias);
     sub->fallthrough();
+    sub->footer("Global options (connection, TLS, output, profiles) work here too: see 'sessionctl --help'.");
     cli.runners.emplace_back(sub, def.setup(*sub));
   }
   return cli;
+}
+
+namespace {
+constexpr char kListMark = '\x1f';
+}  // namespace
+
+std::string unescape_arg(const std::string& arg) {
+  return !arg.empty() && arg.front() == kListMark ? arg.substr(1) : arg;
 }
 
 int run_main(int argc, char** argv) {
@@ -172,12 +209,26 @@ int run_main(int argc, char** argv) {
   ctx.out = &std::cout;
   ctx.err = &std::cerr;
   auto fail = [argc, argv](const std::string& message, ExitCode code) {
-    std::cerr << "sessionctl: error: " << scrub_secrets(message, argc, argv) << '\n';
+    std::string text = scrub_secrets(message, argc, argv);
+    std::erase(text, kListMark);
+    std::cerr << "sessionctl: error: " << text << '\n';
     return static_cast<int>(code);
+  };
+  // Points at the chosen subcommand's help when there is one.
+  auto help_hint = [&cli] {
+    auto subs = cli.app->get_subcommands();
+    return subs.empty() ? std::string("'sessionctl --help'") : fmt::format("'sessionctl {} --help'", subs.front()->get_name());
   };
   try {
     try {
-      cli.app->parse(argc, argv);
+      // CLI11 would split "[abc]" into a list; mark such words so they stay one argument.
+      std::vector<std::string> args;
+      for (int i = argc - 1; i >= 1; --i) {
+        std::string a = argv[i];
+        if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a.insert(a.begin(), kListMark);
+        args.push_back(std::move(a));
+      }
+      cli.app->parse(args);
     } catch (const CLI::CallForHelp& e) {
       return cli.app->exit(e);
     } catch (const CLI::CallForAllHelp& e) {
@@ -190,13 +241,13 @@ int run_main(int argc, char** argv) {
         if (!word.empty()) {
           std::string hint = suggest_command(word);
           return fail(fmt::format("unknown command '{}'{}", word,
-                                  hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean '{}'?", hint)),
+                                  hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean {}?", hint)),
                       ExitCode::usage);
         }
         std::cerr << cli.app->help();
         return fail("no command given: pick one of the commands above", ExitCode::usage);
       }
-      return fail(std::string(e.what()) + "; see 'sessionctl <command> --help'", ExitCode::usage);
+      return fail(std::string(e.what()) + "; see " + help_hint(), ExitCode::usage);
     } catch (const CLI::ExtrasError& e) {
       // An unknown first word is most likely a mistyped command.
       if (cli.app->get_subcommands().empty()) {
@@ -205,13 +256,29 @@ int run_main(int argc, char** argv) {
           if (word.empty() || word[0] == '-') continue;
           std::string hint = suggest_command(word);
           return fail(fmt::format("unknown command '{}'{}", word,
-                                  hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean '{}'?", hint)),
+                                  hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean {}?", hint)),
                       ExitCode::usage);
         }
       }
-      return fail(std::string(e.what()) + "; see 'sessionctl --help'", ExitCode::usage);
+      // A mistyped flag: name it and the closest real one.
+      const CLI::App* sub = cli.app->get_subcommands().empty() ? nullptr : cli.app->get_subcommands().front();
+      for (int i = 1; i < argc; ++i) {
+        std::string word = argv[i];
+        if (word.size() < 2 || word[0] != '-') continue;
+        std::string name = word.substr(0, word.find('='));
+        bool known = false;
+        for (const CLI::App* a : {sub, static_cast<const CLI::App*>(cli.app.get())}) {
+          if (a && a->get_option_no_throw(name)) known = true;
+        }
+        if (known) continue;
+        std::string hint = suggest_flag(*cli.app, sub, word);
+        return fail(fmt::format("unknown flag '{}'{}; see {}", name, hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint),
+                                help_hint()),
+                    ExitCode::usage);
+      }
+      return fail(std::string(e.what()) + "; see " + help_hint(), ExitCode::usage);
     } catch (const CLI::ParseError& e) {
-      return fail(std::string(e.what()) + "; see 'sessionctl --help'", ExitCode::usage);
+      return fail(std::string(e.what()) + "; see " + help_hint(), ExitCode::usage);
     }
     ctx.global = *cli.global;
     ctx.term = Terminal::detect(ctx.global.no_color);

@@ -6,12 +6,16 @@
 
 namespace sessionctl::cli {
 
-ResolvedConnection Context::resolved() const {
-  return resolve_connection(global, process_env(), [this](const std::string& prompt) { return term.read_secret(prompt); });
+const ResolvedConnection& Context::resolved() const {
+  if (!resolved_cache) {
+    resolved_cache = resolve_connection(global, process_env(),
+                                        [this](const std::string& prompt) { return term.read_secret(prompt); });
+  }
+  return *resolved_cache;
 }
 
 std::unique_ptr<redis::Client> Context::connect() const {
-  ResolvedConnection rc = resolved();
+  const ResolvedConnection& rc = resolved();
   if (rc.options.scheme == redis::Scheme::tls && rc.options.tls.insecure) {
     warn("--insecure: TLS certificate and host name are NOT verified; anyone on the path can read this session data");
   }

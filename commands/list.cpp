@@ -1,6 +1,7 @@
 // sessionctl list: sessions, not keys, streamed from SCAN.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -53,8 +54,9 @@ void run_list(Context& ctx, const ListFlags& flags) {
     for (const auto& [name, n] : summary["problems"].items()) {
       problems += fmt::format("{}{} {}", problems.empty() ? "" : ", ", n.get<long long>(), name);
     }
-    return term.paint(Style::dim, fmt::format("{} sessions{}\n", summary["sessions"].get<long long>(),
-                                              problems.empty() ? "" : " (" + problems + ")"));
+    long long n = summary["sessions"].get<long long>();
+    return term.paint(Style::dim,
+                      fmt::format("{} session{}{}\n", n, n == 1 ? "" : "s", problems.empty() ? "" : " (" + problems + ")"));
   };
   auto sink = make_record_sink(ctx.format(), *ctx.out, ctx.term, spec);
 
@@ -70,7 +72,9 @@ void run_list(Context& ctx, const ListFlags& flags) {
     for (const auto& p : row.problems) ++problems[p];
     sink->add(row);
   };
+  std::set<std::string> named(filter.ids.begin(), filter.ids.end());  // ids given on the command line, not yet seen
   scanner.run([&](Session& s) {
+    if (!named.empty()) named.erase(s.id);
     if (limit_reached()) return false;  // --limit 0
     if (!filter.matches(s, now)) return true;
     SessionRow row(s, wide, now);
@@ -98,6 +102,11 @@ void run_list(Context& ctx, const ListFlags& flags) {
                             {"unclassified", c.unclassified}};
   sink->finish(summary);
   if (c.vanished > 0) ctx.note(fmt::format("{} sessions expired or were deleted while scanning", c.vanished));
+  if (!named.empty() && !limit_reached()) {
+    std::string list;
+    for (const auto& id : named) list += (list.empty() ? "'" : ", '") + printable(id) + "'";
+    throw NotFoundError(fmt::format("no session {}; try 'sessionctl list --match GLOB'", list));
+  }
   if (c.unclassified > 0) {
     ctx.warn(fmt::format("{} sessions could not be classified (profile 'unknown'); see 'sessionctl doctor'", c.unclassified));
   }

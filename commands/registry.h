@@ -35,6 +35,10 @@ struct CliApp {
 };
 CliApp build_cli();
 
+// CLI11 reads an argument written "[a,b]" as a list; run_main marks such arguments so that an id like
+// "[abc]" survives parsing, and the commands take the mark off with this.
+std::string unescape_arg(const std::string& arg);
+
 // Parses argv, runs the chosen subcommand and maps any error to its exit code and one stderr line.
 int run_main(int argc, char** argv);
 

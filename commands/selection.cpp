@@ -1,10 +1,13 @@
 #include "selection.h"
 
+#include <limits>
+
 namespace sessionctl::cli {
 
 void add_selection_flags(CLI::App& app, SelectionFlags& f) {
   const std::string group = "Selection";
-  app.add_option("ids", f.ids, "session ids (any profile)")->type_name("ID");
+  app.add_option("ID", f.ids, "session ids (any profile); exit 5 when a named one does not exist")
+      ->type_name("ID");
   app.add_option("--match", f.match, "only sessions whose id matches GLOB (Redis glob rules)")->group(group)->type_name("GLOB");
   app.add_option("--state", f.state, "only sessions in STATE (btrix current, trt current_stage, telegram open/closed)")
       ->group(group)
@@ -17,10 +20,14 @@ void add_selection_flags(CLI::App& app, SelectionFlags& f) {
       ->type_name("DURATION");
   app.add_option("--where", f.where, "only sessions whose FIELD (dotted JSON path or hash field) equals VALUE, raw (repeatable)")
       ->group(group)
-      ->type_name("FIELD=VALUE");
-  app.add_option_function<std::size_t>("--limit", [&f](const std::size_t& n) { f.limit = n; }, "stop after N sessions")
+      ->type_name("FIELD=VALUE")
+      ->allow_extra_args(false);  // one value per --where, so ids may follow it
+  // Parsed as signed so that "-1" is refused instead of wrapping to "no limit".
+  app.add_option_function<long long>(
+         "--limit", [&f](const long long& n) { f.limit = static_cast<std::size_t>(n); }, "stop after N sessions")
       ->group(group)
-      ->type_name("N");
+      ->type_name("N")
+      ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
 }
 
 }  // namespace sessionctl::cli

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "registry.h"
 #include "session_filter.h"
 
 namespace sessionctl::cli {
@@ -15,7 +16,9 @@ struct SelectionFlags {
   std::optional<std::size_t> limit;
 
   SessionFilter filter() const {
-    return SessionFilter::from_flags(ids, match, state, ttl_below, ttl_above, no_ttl, idle_over, where, limit);
+    std::vector<std::string> plain;
+    for (const auto& id : ids) plain.push_back(unescape_arg(id));
+    return SessionFilter::from_flags(plain, match, state, ttl_below, ttl_above, no_ttl, idle_over, where, limit);
   }
 };
 

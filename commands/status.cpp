@@ -10,7 +10,7 @@ namespace sessionctl::cli {
 Runner setup_status(CLI::App&) {
   return [](Context& ctx) {
     ProfileSet profiles = ctx.profiles();
-    ResolvedConnection rc = ctx.resolved();
+    const ResolvedConnection& rc = ctx.resolved();
     bool no_touch = false;
     auto client = ctx.connect_read_only(&no_touch);
     StatusReport report = gather_status(*client, profiles, no_touch);

@@ -56,6 +56,7 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bo
     if (node.reply.is_error()) {
       if (node.reply.error_code() == "NOPERM") {
         r.notes.push_back("INFO is not permitted for this user: server, memory and persistence fields are unknown");
+        r.info_known = false;
         break;
       }
       redis::throw_reply_error(node.reply, "INFO");
@@ -136,28 +137,30 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bo
 nlohmann::json status_to_json(const StatusReport& r) {
   using nlohmann::json;
   json doc = json_document("sessionctl.status", 1);
+  // Without INFO these fields are unknown: null, never a misleading 0 or "".
+  auto info = [&](json value) { return r.info_known ? value : json(nullptr); };
   doc["reachable"] = true;
   doc["url"] = r.url;
   doc["url_source"] = r.url_source;
-  doc["server"] = {{"version", r.version},       {"mode", r.mode},
-                   {"role", r.role},             {"uptime_ms", r.uptime_s * 1000},
-                   {"connected_clients", r.connected_clients}, {"loading", r.loading}};
+  doc["server"] = {{"version", info(r.version)},       {"mode", info(r.mode)},
+                   {"role", info(r.role)},             {"uptime_ms", info(r.uptime_s * 1000)},
+                   {"connected_clients", info(r.connected_clients)}, {"loading", info(r.loading)}};
   json persistence = {{"aof_enabled", r.aof_enabled ? json(*r.aof_enabled) : json(nullptr)},
                       {"appendfsync", r.appendfsync.empty() ? json(nullptr) : json(r.appendfsync)},
                       {"rdb_save", r.rdb_save_known ? json(r.rdb_save) : json(nullptr)},
-                      {"rdb_changes_since_last_save", r.rdb_changes_since_save},
+                      {"rdb_changes_since_last_save", info(r.rdb_changes_since_save)},
                       {"rdb_last_save_time", r.rdb_last_save_time > 0 ? json(rfc3339(static_cast<double>(r.rdb_last_save_time))) : json(nullptr)},
-                      {"rdb_last_bgsave_status", r.rdb_last_bgsave_status},
-                      {"aof_last_write_status", r.aof_last_write_status},
+                      {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
+                      {"aof_last_write_status", info(r.aof_last_write_status)},
                       {"off", r.persistence_off()}};
   doc["persistence"] = persistence;
   auto pct = r.memory_percent();
-  doc["memory"] = {{"used_bytes", r.used_memory},
-                   {"maxmemory_bytes", r.maxmemory},
+  doc["memory"] = {{"used_bytes", info(r.used_memory)},
+                   {"maxmemory_bytes", info(r.maxmemory)},
                    {"used_percent", pct ? json(*pct) : json(nullptr)},
-                   {"maxmemory_policy", r.maxmemory_policy},
-                   {"evicted_keys", r.evicted_keys}};
-  doc["keyspace"] = {{"db", r.db}, {"keys", r.db_keys}, {"keys_with_ttl", r.db_expires}};
+                   {"maxmemory_policy", info(r.maxmemory_policy)},
+                   {"evicted_keys", info(r.evicted_keys)}};
+  doc["keyspace"] = {{"db", r.db}, {"keys", info(r.db_keys)}, {"keys_with_ttl", info(r.db_expires)}};
   doc["client_no_touch"] = r.no_touch;
   json profiles = json::array();
   for (const auto& p : r.profiles) {
@@ -178,20 +181,32 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   };
   row("url", r.url + (r.url_source == "default" ? "" : fmt::format("  (from {})", r.url_source)));
   row("reachable", "yes", Style::green);
-  row("server", fmt::format("Redis {} ({}, {}), up {}", r.version.empty() ? "?" : r.version,
-                            r.mode.empty() ? "?" : r.mode, r.role.empty() ? "?" : r.role,
-                            format_duration(std::chrono::seconds(r.uptime_s))));
+  if (r.info_known) {
+    row("server", fmt::format("Redis {} ({}, {}), up {}", r.version.empty() ? "?" : r.version,
+                              r.mode.empty() ? "?" : r.mode, r.role.empty() ? "?" : r.role,
+                              format_duration(std::chrono::seconds(r.uptime_s))));
+  } else {
+    row("server", "unknown (INFO not permitted)", Style::yellow);
+  }
   std::string aof = r.aof_enabled ? (*r.aof_enabled ? "on" + (r.appendfsync.empty() ? "" : " (appendfsync " + r.appendfsync + ")") : "off") : "unknown";
   std::string rdb = r.rdb_save_known ? (r.rdb_save.empty() ? "off" : "save " + r.rdb_save) : "unknown";
   row("persistence", fmt::format("AOF {}, RDB {}", aof, rdb), r.persistence_off() ? Style::red : Style::plain);
   auto pct = r.memory_percent();
-  std::string mem = human_bytes(r.used_memory) +
-                    (r.maxmemory > 0 ? fmt::format(" of {} ({:.0f}%)", human_bytes(r.maxmemory), *pct) : " (no maxmemory)");
-  row("memory", mem, pct && *pct > 80 ? Style::yellow : Style::plain);
-  bool risky_policy = r.maxmemory_policy.rfind("allkeys-", 0) == 0;
-  row("eviction", fmt::format("{}, {} keys evicted", r.maxmemory_policy.empty() ? "?" : r.maxmemory_policy, r.evicted_keys),
-      risky_policy || r.evicted_keys > 0 ? Style::yellow : Style::plain);
-  row("keyspace", fmt::format("db{}: {} keys, {} with TTL", r.db, r.db_keys, r.db_expires));
+  if (r.info_known) {
+    std::string mem = human_bytes(r.used_memory) + (r.maxmemory > 0
+                                                        ? fmt::format(" of {} ({:.0f}%)", human_bytes(r.maxmemory), *pct)
+                                                        : " (no maxmemory)");
+    row("memory", mem, pct && *pct > 80 ? Style::yellow : Style::plain);
+    bool risky_policy = r.maxmemory_policy.rfind("allkeys-", 0) == 0;
+    row("eviction",
+        fmt::format("{}, {} keys evicted", r.maxmemory_policy.empty() ? "?" : r.maxmemory_policy, r.evicted_keys),
+        risky_policy || r.evicted_keys > 0 ? Style::yellow : Style::plain);
+    row("keyspace", fmt::format("db{}: {} keys, {} with TTL", r.db, r.db_keys, r.db_expires));
+  } else {
+    row("memory", "unknown");
+    row("eviction", "unknown");
+    row("keyspace", fmt::format("db{}: unknown", r.db));
+  }
   row("no-touch reads", r.no_touch ? "yes" : "no (Redis < 7.2)");
   out += "\n";
   Table t({{"PROFILE"}, {"SESSIONS", Align::right}, {"DEFAULT TTL", Align::right}});

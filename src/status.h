@@ -23,6 +23,7 @@ struct StatusReport {
   std::string url;          // redacted
   std::string url_source;   // --url, SESSIONCTL_URL…
   std::string version, mode, role, os;
+  bool info_known = true;   // false when INFO was denied: the INFO-derived fields below are unknown, not zero
   long long uptime_s = 0, connected_clients = 0;
   bool loading = false;
   // Persistence

@@ -31,14 +31,22 @@ std::string truncate_to(const std::string& text, std::size_t width) {
 
 }  // namespace
 
-std::string Table::render(const Terminal& term) const {
+std::vector<std::size_t> Table::natural_widths() const {
   std::vector<std::size_t> widths(columns_.size());
-  for (std::size_t c = 0; c < columns_.size(); ++c) widths[c] = display_width(columns_[c].header);
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    widths[c] = display_width(columns_[c].header);
+    if (c < min_widths_.size()) widths[c] = std::max(widths[c], min_widths_[c]);
+  }
   for (const auto& row : rows_) {
     for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
       widths[c] = std::max(widths[c], display_width(row[c].text));
     }
   }
+  return widths;
+}
+
+std::string Table::render(const Terminal& term) const {
+  std::vector<std::size_t> widths = natural_widths();
   // On a terminal, shrink the last column rather than wrap every line.
   if (term.width() > 0 && !widths.empty()) {
     std::size_t total = 0;

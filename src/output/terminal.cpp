@@ -93,6 +93,9 @@ std::size_t utf8_decode(const std::string& s, std::size_t i, char32_t& cp) {
     if ((c >> 6) != 2) return 0;
     cp = (cp << 6) | (c & 0x3F);
   }
+  // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8: shown as \xNN.
+  constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
   return len;
 }
 

@@ -1,5 +1,6 @@
 #include "redis/options.h"
 
+#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -17,11 +18,13 @@ std::string percent_decode(std::string_view in, const std::string& what) {
       out += in[i];
       continue;
     }
-    int value = 0;
-    if (i + 2 >= in.size() ||
-        std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16).ptr != in.data() + i + 3) {
+    // Two hex digits exactly: from_chars alone would also take a sign ("%-1").
+    if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
       throw UsageError(fmt::format("bad percent-encoding in the URL's {}", what));
     }
+    int value = 0;
+    std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16);
     out += static_cast<char>(value);
     i += 2;
   }
@@ -65,7 +68,13 @@ ConnectionOptions parse_url(const std::string& url) {
   } else if (scheme == "unix") {
     o.scheme = Scheme::unix_socket;
   } else {
-    throw UsageError(fmt::format("unknown URL scheme '{}': use redis://, rediss:// or unix://", scheme));
+    // Echo the scheme only when it looks like one: a malformed URL can put a password before "://".
+    bool plausible = !scheme.empty() && scheme.size() <= 16 &&
+                     scheme.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") ==
+                         std::string::npos;
+    throw UsageError(plausible
+                         ? fmt::format("unknown URL scheme '{}': use redis://, rediss:// or unix://", scheme)
+                         : std::string("malformed URL: expected redis://host:port/db, rediss://… or unix:///path"));
   }
 
   // Userinfo ends at the last '@' so that passwords may contain '@' unescaped.

@@ -13,10 +13,13 @@ std::string Reply::error_code() const {
 
 void throw_reply_error(const Reply& reply, const std::string& context) {
   const std::string code = reply.error_code();
-  if (code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM" ||
-      (code == "ERR" && reply.str.find("AUTH") != std::string::npos &&
-       (reply.str.find("without any password") != std::string::npos ||
-        reply.str.find("invalid password") != std::string::npos))) {
+  // Redis < 6 has no WRONGPASS: "ERR invalid password", "ERR Client sent AUTH, but no password is set".
+  const bool legacy_auth =
+      code == "ERR" && (reply.str.find("invalid password") != std::string::npos ||
+                        (reply.str.find("AUTH") != std::string::npos &&
+                         (reply.str.find("without any password") != std::string::npos ||
+                          reply.str.find("no password is set") != std::string::npos)));
+  if (code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM" || legacy_auth) {
     if (code == "NOPERM") {
       throw AuthError(fmt::format("permission denied for {}: {} (grant the ACL user this command or use another user)",
                                   context, reply.str));

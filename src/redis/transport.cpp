@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "errors.h"
+#include "util/interrupt.h"
 
 namespace sessionctl::redis {
 namespace {
@@ -48,6 +49,7 @@ bool connect_with_deadline(int fd, const sockaddr* addr, socklen_t len, Clock::t
   int rc;
   do {
     rc = ::poll(&p, 1, remaining_ms(deadline));
+    if (rc < 0 && errno == EINTR) check_interrupted();  // Ctrl-C must not wait for the timeout
   } while (rc < 0 && errno == EINTR);
   if (rc == 0) {
     err = ETIMEDOUT;
@@ -274,6 +276,7 @@ void Transport::wait(bool want_write, Clock::time_point deadline, const char* wh
     if (rc > 0) return;
     if (rc == 0) throw TimeoutError(fmt::format("timed out waiting for {}", what));
     if (errno != EINTR) throw ConnectionError(fmt::format("poll failed: {}", errno_text(errno)));
+    check_interrupted();  // Ctrl-C must not wait for a silent server's timeout
   }
 }
 
