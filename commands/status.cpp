@@ -19,6 +19,8 @@ Runner setup_status(CLI::App&) {
     switch (ctx.format()) {
       case Format::table:
         *ctx.out << render_status(report, ctx.term);
+        // Notes are about this run, not results: stderr, silenced by --quiet (json keeps them in "notes").
+        for (const auto& n : report.notes) ctx.note("note: " + n);
         break;
       case Format::json:
         *ctx.out << dump_json(status_to_json(report), true) << '\n';

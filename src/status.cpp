@@ -216,7 +216,6 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   }
   if (r.unknown_sessions > 0) t.add({{"unknown", Style::yellow}, {std::to_string(r.unknown_sessions)}, {"-"}});
   out += t.render(term);
-  for (const auto& n : r.notes) out += term.paint(Style::dim, "note: " + n) + "\n";
   return out;
 }
 

@@ -246,7 +246,12 @@ TEST_CASE("status as an ACL user who may not run CONFIG: everything else plus a 
 
   const RunResult table = sessionctl({"status", "-u", url});
   check_ok(table);
-  CHECK_THAT(table.out, Contains("note: CONFIG GET is not permitted"));
+  // Notes describe the run, so they go to stderr (and --quiet silences them); stdout holds results only.
+  CHECK_THAT(table.err, Contains("note: CONFIG GET is not permitted"));
+  CHECK_THAT(table.out, !Contains("note:"));
+  const RunResult quiet = sessionctl({"status", "-u", url, "-q"});
+  check_ok(quiet);
+  CHECK_THAT(quiet.err, !Contains("note:"));
   CHECK_THAT(table.out, Contains("RDB unknown"));
 
   // --user overrides the URL's user; the password then comes from the environment.
