@@ -28,9 +28,12 @@ Runner setup_doctor(CLI::App&) {
       case Format::json:
         *ctx.out << dump_json(doctor_to_json(report), true) << '\n';
         break;
-      case Format::jsonl:
-        for (const auto& f : doctor_to_json(report)["findings"]) *ctx.out << dump_json(f, false) << '\n';
+      case Format::jsonl: {
+        // Held in a variable: a range-for over a member of a temporary would read freed memory.
+        nlohmann::json doc = doctor_to_json(report);
+        for (const auto& f : doc["findings"]) *ctx.out << dump_json(f, false) << '\n';
         break;
+      }
     }
     if (!report.ok()) throw CheckFailed(fmt::format("{} problems found", report.findings.size()));
   };

@@ -45,6 +45,7 @@ std::vector<std::string> suggestions(redis::Client& client, const ProfileSet& pr
         auto m = p.match_key(key);
         if (!m || m->first != &p.primary) continue;
         const std::string& id = m->second;
+        if (id == wanted) continue;  // the same id under a layout another (unselected) profile owns: no hint
         std::size_t d = id.find(wanted) != std::string::npos || wanted.find(id) != std::string::npos ? 0 : distance(id, wanted);
         if (d <= std::max<std::size_t>(2, wanted.size() / 4)) found.emplace_back(d, id);
       }
@@ -73,24 +74,40 @@ std::vector<Session> resolve(SessionScanner& scanner, const ProfileSet& profiles
     for (const auto& p : profiles.all()) tries.emplace_back(&p, target);
   }
   std::vector<std::string> loaded_keys;
+  std::vector<Session> unclaimed;  // JSON under a shared layout that no profile's shape fits
+  auto as_unknown = [](Session& s, const Profile& p) {
+    s.profile = nullptr;
+    s.layout = p.primary.pattern.text();
+    s.problems.clear();
+    s.state.reset();
+    s.last_activity.reset();
+    s.pointers.clear();
+    analyse_session(s);
+  };
   for (const auto& [p, id] : tries) {
     std::string key = p->primary.pattern.key_for(id);
     auto s = scanner.load(*p, id);
     if (!s) continue;
     if (p->needs_shape()) {
       auto doc = s->primary().value ? parse_json(s->primary().value->raw) : std::nullopt;
-      if (doc && !p->shape_matches(*doc)) continue;  // another profile on the same layout owns it
-      if (!doc && std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
-      if (!doc) {
-        s->profile = nullptr;
-        s->layout = p->primary.pattern.text();
-        s->problems.clear();
-        analyse_session(*s);
+      if (doc && !p->shape_matches(*doc)) {
+        // Another profile on the same layout may own it; if none does, it is shown as unknown below.
+        if (claimed_by_unselected_profile(*doc, {p})) continue;
+        as_unknown(*s, *p);
+        unclaimed.push_back(std::move(*s));
+        continue;
       }
+      if (!doc && std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
+      if (!doc) as_unknown(*s, *p);
     }
     if (std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
     loaded_keys.push_back(key);
     out.push_back(std::move(*s));
+  }
+  for (auto& s : unclaimed) {
+    if (std::find(loaded_keys.begin(), loaded_keys.end(), s.primary().key) != loaded_keys.end()) continue;
+    loaded_keys.push_back(s.primary().key);
+    out.push_back(std::move(s));
   }
   return out;
 }
@@ -101,7 +118,8 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
   SessionScanner scanner(*client, profiles, ScanOptions{});
   std::vector<nlohmann::json> details;
   std::vector<std::string> missing;
-  for (const auto& target : flags.targets) {
+  for (const auto& raw : flags.targets) {
+    const std::string target = unescape_arg(raw);
     auto sessions = resolve(scanner, profiles, target);
     if (sessions.empty()) missing.push_back(target);
     for (const auto& s : sessions) details.push_back(session_detail_json(s, ctx.global.reveal));
@@ -140,7 +158,7 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
 
 Runner setup_inspect(CLI::App& app) {
   auto flags = std::make_shared<InspectFlags>();
-  app.add_option("targets", flags->targets, "session ids or full keys (state:abc, trt:session:x:history)")
+  app.add_option("ID", flags->targets, "session ids or full keys (state:abc, trt:session:x:history)")
       ->required()
       ->type_name("ID|KEY");
   return [flags](Context& ctx) { run_inspect(ctx, *flags); };

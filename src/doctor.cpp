@@ -146,7 +146,7 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
       },
       [&](const Orphan& o) {
         Finding f{"warning", "orphan", o.profile,
-                  "index entries or related keys whose session is gone (they outlive it: meta hashes have no TTL)",
+                  "index entries or related keys that outlived their session (no TTL, or a longer one)",
                   fmt::format("sessionctl cleanup --profile {} --yes", o.profile), 1, {}};
         note(std::move(f), o.member.empty() ? o.key : o.key + " → " + o.member);
       });

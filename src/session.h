@@ -45,12 +45,21 @@ inline constexpr const char* unclassified = "unclassified";   // shared layout, 
 inline constexpr const char* history_over_cap = "history_over_cap";
 }  // namespace problem
 
+// A pointer index entry of a session (Telegram's session:chat:{chat_id} -> id), as inspect reads it.
+struct PointerEntry {
+  std::string role;                   // "chat"
+  std::string key;                    // the index key named by the session's link field
+  std::optional<std::string> target;  // the id it holds; nullopt when the key is missing
+  long long ttl_ms = -2;
+};
+
 struct Session {
   std::string id;
   const Profile* profile = nullptr;  // nullptr = unknown (could not be classified)
   std::string layout;                // the key layout it was found under, for unknown sessions
   std::vector<KeyInfo> keys;         // primary first
   std::optional<double> index_score;  // e.g. TRT's trt:active_sessions score
+  std::vector<PointerEntry> pointers;  // filled by SessionScanner::load only
   std::optional<std::string> state;
   std::optional<double> last_activity;  // unix seconds
   std::vector<std::string> problems;

@@ -1,5 +1,6 @@
 #include "session_scanner.h"
 
+#include <algorithm>
 #include <exception>
 #include <thread>
 
@@ -44,6 +45,18 @@ bool decode_value(const Reply& r, const std::string& type, StoredValue& out) {
     for (const auto& e : r.elements) out.items.push_back(e.str);
   }
   return true;
+}
+
+bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<const Profile*>& selected) {
+  static const ProfileSet builtin = ProfileSet::builtin();
+  if (selected.empty()) return false;
+  const std::string& layout = selected.front()->primary.pattern.text();
+  for (const auto& p : builtin.all()) {
+    if (!p.needs_shape() || p.primary.pattern.text() != layout) continue;
+    bool is_selected = std::any_of(selected.begin(), selected.end(), [&](const Profile* q) { return q->name == p.name; });
+    if (!is_selected && p.shape_matches(doc)) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -227,7 +240,8 @@ void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
       }
     }
     if (!cand.profiles.empty()) {
-      cand.want_value = options_.fetch_values || cand.profiles.size() > 1;
+      // A layout that needs the value's shape (session:*) is read even when one profile is selected.
+      cand.want_value = options_.fetch_values || cand.profiles.size() > 1 || cand.profiles.front()->needs_shape();
       b.primaries.push_back(std::move(cand));
     }
   }
@@ -349,7 +363,8 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
       ++counters_.vanished;  // expired or deleted since SCAN returned it
       continue;
     }
-    if (c.profiles.size() > 1) {
+    const bool shared = c.profiles.size() > 1 || c.profiles.front()->needs_shape();
+    if (shared) {
       // A shared layout (session:*): the value's shape says which app wrote it.
       s.profile = nullptr;
       if (s.primary().value) {
@@ -363,6 +378,8 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
               break;
             }
           }
+          // Another store's session, left out by --profile: not this profile's, and not unknown either.
+          if (!s.profile && claimed_by_unselected_profile(shape, c.profiles)) continue;
         } else {
           s.add_problem(is_utf8(s.primary().value->raw) ? problem::corrupt : problem::binary);
         }
@@ -373,7 +390,7 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
       }
     }
     analyse_session(s);
-    if (c.profiles.size() > 1 && !options_.fetch_values) {
+    if (shared && !options_.fetch_values) {
       for (auto& k : s.keys) k.value.reset();  // read for detection only
     }
     ++counters_.sessions;

@@ -117,6 +117,13 @@ json session_detail_json(const Session& s, bool reveal) {
                            {"score", s.index_score ? json(*s.index_score) : json(nullptr)}});
       }
     }
+    for (const auto& e : s.pointers) {
+      indexes.push_back({{"key", e.key},
+                         {"role", e.role},
+                         {"points_to", e.target ? json(*e.target) : json(nullptr)},
+                         {"present", e.target == s.id},
+                         {"ttl_ms", e.ttl_ms}});
+    }
   }
   j["indexes"] = indexes;
   return j;
@@ -178,9 +185,16 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     }
   }
   for (const auto& ix : d["indexes"]) {
-    out += fmt::format("\n  index {}: {}\n", printable(ix["key"].get<std::string>()),
-                       ix["present"].get<bool>() ? fmt::format("member, score {}", dump_json(ix["score"], false))
-                                                 : std::string("not a member"));
+    std::string what;
+    if (ix.contains("points_to")) {  // a pointer key such as session:chat:{chat_id}
+      what = ix["present"].get<bool>() ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
+             : ix["points_to"].is_string() ? "points to another session: " + printable(ix["points_to"].get<std::string>())
+                                           : std::string("missing");
+    } else {
+      what = ix["present"].get<bool>() ? fmt::format("member, score {}", dump_json(ix["score"], false))
+                                       : std::string("not a member");
+    }
+    out += fmt::format("\n  index {}: {}\n", printable(ix["key"].get<std::string>()), what);
   }
   return out;
 }
