@@ -1,5 +1,6 @@
 #include "doctor.h"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -95,8 +96,16 @@ std::vector<Finding> config_findings(const StatusReport& s) {
     out.push_back({"error", "persistence_off", "",
                    "persistence is off (no AOF, no RDB snapshots): a Redis restart loses every session",
                    "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)", 1, {}});
-  } else if (s.aof_enabled && !*s.aof_enabled && !s.rdb_save_known) {
-    // AOF off and the RDB schedule unknown: not provably off, so say what to check.
+  }
+  // A doctor that could not look must not report a clean bill of health.
+  if (!s.info_known || !s.rdb_save_known) {
+    std::string missing = !s.info_known && !s.rdb_save_known ? "INFO and CONFIG GET are"
+                          : !s.info_known                    ? "INFO is"
+                                                             : "CONFIG GET is";
+    out.push_back({"warning", "config_unchecked", "",
+                   fmt::format("{} not permitted for this user: persistence, eviction and memory risks were not checked",
+                               missing),
+                   "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)", 1, {}});
   }
   if (s.maxmemory_policy.rfind("allkeys-", 0) == 0) {
     out.push_back({"warning", "eviction_policy", "",
@@ -150,7 +159,19 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
                   fmt::format("sessionctl cleanup --profile {} --yes", o.profile), 1, {}};
         note(std::move(f), o.member.empty() ? o.key : o.key + " → " + o.member);
       });
-  for (const auto& key : order) report.findings.push_back(std::move(grouped[key]));
+  for (const auto& key : order) {
+    Finding& f = grouped[key];
+    // With every affected id at hand, the fix names them: a command to copy, not a template.
+    if (auto pos = f.fix.find("ID…"); pos != std::string::npos && f.count == static_cast<long long>(f.examples.size()) &&
+        std::none_of(f.examples.begin(), f.examples.end(), [](const std::string& e) {
+          return std::any_of(e.begin(), e.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+        })) {
+      std::string ids;
+      for (const auto& e : f.examples) ids += (ids.empty() ? "" : " ") + shell_quote(e);
+      f.fix.replace(pos, std::string("ID…").size(), ids);
+    }
+    report.findings.push_back(std::move(f));
+  }
   return report;
 }
 

@@ -256,13 +256,14 @@ TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table 
   CHECK(tg["orphans"] == 1);
 
   // trt: two sessions of three keys; a zset member and a meta hash without their session are orphans;
-  // the meta hashes are the app's keys without TTL.
+  // the meta hashes are the app's keys without TTL by design, not anomalies.
   const json& trt = profile_stats(doc, "trt");
   CHECK(trt["sessions"] == 2);
   CHECK(trt["keys"] == 6);
   CHECK(trt["states"] == json({{"stage_1_goal", 1}, {"stage_2_vision", 1}}));
   CHECK(trt["orphans"] == 2);
-  CHECK(trt["keys_without_ttl"] == 2);
+  CHECK(trt["keys_without_ttl"] == 0);
+  CHECK(trt["keys_without_ttl_by_design"] == 2);
 
   const json& ov = profile_stats(doc, "openvaa");
   CHECK(ov["sessions"] == 4);
@@ -354,6 +355,8 @@ TEST_CASE("doctor finds every anomaly, each with a fix, and exits 1", "[readpath
   CHECK_THAT(finding(doc, "no_ttl", btrix)["fix"].get<std::string>(), Contains("--profile btrix") && Contains("--ttl"));
   CHECK_THAT(finding(doc, "orphan", "trt")["fix"].get<std::string>(), Contains("cleanup") && Contains("trt"));
   CHECK_THAT(finding(doc, "persistence_off", nullptr)["fix"].get<std::string>(), Contains("appendonly"));
+  // When every affected id is known, the fix names them: a command to copy, not a template.
+  CHECK(finding(doc, "id_not_uuid", "openvaa")["fix"] == "sessionctl delete --profile openvaa client-chosen-id --yes");
   // Nothing about healthy sessions, nor about the meta hash trt never gives a TTL.
   CHECK_FALSE(has_finding(doc, "no_ttl", "trt"));
   for (const auto& f : doc["findings"]) {
@@ -412,6 +415,21 @@ TEST_CASE("doctor reports server configuration risks with their fixes", "[readpa
     for (const auto& f : doc["findings"]) codes.insert(f["code"].get<std::string>());
     CHECK(codes == std::set<std::string>{"memory_high"});
     CHECK_THAT(finding(doc, "memory_high", nullptr)["fix"].get<std::string>(), Contains("maxmemory"));
+  }
+  SECTION("a user who may not read INFO or CONFIG gets no clean bill of health") {
+    RedisServer server(ServerOptions{.acl_users = {"app on >apppw ~* +@read +scan +ping +client -info -config"},
+                                     .config = {{"appendonly", "yes"}, {"maxmemory-policy", "volatile-lru"}}});
+    server.cli_script(fixture("sample_sessions.redis"));
+    RunResult r = testsupport::run_sessionctl({"-u", server.url("app:apppw"), "doctor", "-o", "json"}, {}, "", 60000);
+    INFO(r);
+    REQUIRE(r.exit_code == 1);
+    json doc = json::parse(r.out);
+    std::set<std::string> codes;
+    for (const auto& f : doc["findings"]) codes.insert(f["code"].get<std::string>());
+    CHECK(codes == std::set<std::string>{"config_unchecked"});
+    CHECK_THAT(finding(doc, "config_unchecked", nullptr)["message"].get<std::string>(),
+               Contains("INFO and CONFIG GET are not permitted"));
+    CHECK(doc["sessions_checked"].get<long long>() > 0);
   }
   SECTION("a clean store with AOF on and volatile-lru passes") {
     RedisServer server(ServerOptions{.config = {{"appendonly", "yes"}, {"maxmemory-policy", "volatile-lru"}}});
