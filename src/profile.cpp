@@ -272,9 +272,23 @@ struct Loader {
     return it->get<bool>();
   }
 
+  // A misspelt field ("PII", "tll") would otherwise be ignored and silently change what is masked or
+  // checked, so every field must be known. Fields starting with '_' or '$' are comments.
+  void only(const json& obj, const std::string& at, std::initializer_list<const char*> known) const {
+    for (const auto& [name, v] : obj.items()) {
+      if (!name.empty() && (name[0] == '_' || name[0] == '$')) continue;
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
+        std::string list;
+        for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        fail(at, name, "unknown field: known fields here are " + list);
+      }
+    }
+  }
+
   // `related` is false for the primary key, whose fields sit on the profile itself (there "ttl" is the policy).
   KeyRole role(const json& obj, const std::string& at, const std::string& default_role, bool related) const {
     if (!obj.is_object()) fail(at, "", "must be an object");
+    if (related) only(obj, at, {"role", "key", "type", "encoding", "ttl", "max_items"});
     KeyRole r;
     r.role = str(obj, at, "role", false, default_role);
     r.pattern = pattern(str(obj, at, "key", true), at, "key");
@@ -294,6 +308,9 @@ struct Loader {
     profile_at = at;
     current = obj.is_object() && obj.contains("name") && obj["name"].is_string() ? obj["name"].get<std::string>() : "";
     if (!obj.is_object()) fail(at, "", "each profile must be an object");
+    only(obj, at,
+         {"name", "description", "role", "key", "type", "encoding", "max_items", "related", "indexes", "ttl",
+          "state_field", "state_labels", "activity_field", "shape", "exclude", "id_format", "max_size", "pii"});
     Profile p;
     p.name = str(obj, at, "name", true);
     if (p.name.empty() || p.name.find_first_of(" \t\n,") != std::string::npos) fail(at, "name", "must be one word");
@@ -308,6 +325,7 @@ struct Loader {
       const json& ix = indexes[i];
       std::string ix_at = at + "/indexes/" + std::to_string(i);
       if (!ix.is_object()) fail(ix_at, "", "must be an object");
+      only(ix, ix_at, {"role", "key", "type", "score", "link"});
       IndexSpec spec;
       spec.role = str(ix, ix_at, "role", false, "index");
       spec.pattern = pattern(str(ix, ix_at, "key", true), ix_at, "key");
@@ -329,6 +347,7 @@ struct Loader {
     if (auto it = obj.find("ttl"); it != obj.end()) {
       std::string ttl_at = at + "/ttl";
       if (!it->is_object()) fail(at, "ttl", "must be an object such as {\"default\": \"1h\", \"max\": \"2h\"}");
+      only(*it, ttl_at, {"default", "max", "sliding"});
       p.default_ttl = duration(*it, ttl_at, "default");
       p.max_ttl = duration(*it, ttl_at, "max");
       p.sliding_ttl = boolean(*it, ttl_at, "sliding", false);
@@ -343,6 +362,7 @@ struct Loader {
     p.activity_field = str(obj, at, "activity_field", false);
     if (auto it = obj.find("shape"); it != obj.end()) {
       if (!it->is_object()) fail(at, "shape", "must be an object with \"all\" and/or \"any\" field lists");
+      only(*it, at + "/shape", {"all", "any"});
       p.shape_all = strings(*it, at + "/shape", "all");
       p.shape_any = strings(*it, at + "/shape", "any");
     }
@@ -387,6 +407,12 @@ ProfileSet ProfileSet::parse(const std::string& text, const std::string& origin)
   if (!list || !list->is_array()) {
     throw UsageError(fmt::format("{}:{}: expected an object with a \"profiles\" array", origin,
                                  loader.lines.line(list ? "/profiles" : "")));
+  }
+  for (const auto& [name, v] : doc.items()) {
+    if (name != "profiles" && !name.empty() && name[0] != '_' && name[0] != '$') {
+      throw UsageError(fmt::format("{}:{}: unknown top-level field '{}': a profiles file holds a \"profiles\" array",
+                                   origin, loader.lines.line("/" + name), name));
+    }
   }
   ProfileSet set;
   for (std::size_t i = 0; i < list->size(); ++i) {

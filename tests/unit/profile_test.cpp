@@ -216,6 +216,14 @@ TEST_CASE("profile file errors name the file, the line and the field", "[profile
   CHECK_THAT(parse_error(one("\"indexes\": [{\"key\": \"i\", \"type\": \"btree\"}]")), Contains("'indexes[0].type'"));
   CHECK_THAT(parse_error(one("\"shape\": {\"any\": [1]}")), StartsWith("p.json:3:") && Contains("shape.any"));
   CHECK_THAT(parse_error(one("\"state_labels\": [\"open\"]")), StartsWith("p.json:3:") && Contains("'state_labels'"));
+  // A misspelt field is an error, not silently ignored: "PII" would otherwise leave e-mails unmasked.
+  CHECK_THAT(parse_error(one("\"PII\": {\"data.email\": \"email\"}")),
+             StartsWith("p.json:3:") && Contains("'PII'") && Contains("unknown field") && Contains("pii"));
+  CHECK_THAT(parse_error(one("\"ttl\": {\"defualt\": \"1h\"}")), StartsWith("p.json:3:") && Contains("'ttl.defualt'"));
+  CHECK_THAT(parse_error(one("\"related\": [{\"key\": \"p:{id}:h\", \"tll\": false}]")), Contains("'related[0].tll'"));
+  CHECK_THAT(parse_error(one("\"indexes\": [{\"key\": \"i\", \"scor\": \"x\"}]")), Contains("'indexes[0].scor'"));
+  CHECK_THAT(parse_error("{\"profiles\": [], \"profile\": []}"), Contains("unknown top-level field 'profile'"));
+  CHECK_NOTHROW(ProfileSet::parse(one("\"_comment\": \"why\", \"$note\": 1"), "p.json"));
   CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"p\", \"key\": \"p:fixed\"}]}"), Contains("'key'") && Contains("{id}"));
   CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"p\", \"key\": \"p:{a}:{b}\"}]}"), Contains("'key'"));
   CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"two words\", \"key\": \"p:{id}\"}]}"), Contains("'name'"));
