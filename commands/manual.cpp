@@ -138,6 +138,9 @@ Section output() {
               bullet("Times are RFC 3339 strings in UTC, such as `\"2026-05-01T09:30:00Z\"`."),
               bullet("Sizes are bytes, in fields ending in `_bytes` such as `size_bytes`."),
               bullet("A value that is not valid UTF-8 is given in base64 and its `encoding` says so."),
+              bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
+                     "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
+                     "longer find the personal data in it; `--reveal` shows it as `text`."),
               para("Personal data in values is masked in every format unless `--reveal` is given (see PII MASKING)."),
           }};
 }

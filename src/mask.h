@@ -7,8 +7,8 @@
 // - An empty value stays empty (apps use "" for "unset"), except under `redact`: it shows nothing.
 // - Rules that keep a first character (name, username, e-mail local part) keep it even for a
 //   one-character value: "J" -> "J***". The output never shows the length, so it cannot tell a
-//   reader that the character was the whole value. free_text (and mask_email's fallback to it)
-//   shows text that is neither an address nor a phone as is, one character included.
+//   reader that the character was the whole value. free_text shows text that is neither an address
+//   nor a phone as is, one character included.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -27,7 +27,8 @@ std::optional<Rule> parse_rule(std::string_view name);
 std::string_view rule_name(Rule rule);
 
 // "john@example.com" -> "jo***@example.com" (one kept character if the local part has at most two);
-// a value that is not a single address is masked as free text, so addresses inside it still are.
+// a value that is not a single address has the addresses inside it masked, or, holding none, is
+// masked like a name ("john@localhost" -> "j***"): the field is declared personal either way.
 std::string mask_email(std::string_view value);
 // "***" plus the last 4 digits when there are at least 5, else "***".
 std::string mask_phone(std::string_view value);

@@ -28,8 +28,9 @@ json decode_text(const std::string& text, bool& binary) {
 
 }  // namespace
 
-json present_value(const StoredValue& v, const Profile* profile, bool reveal) {
+json present_value(const StoredValue& v, const Profile* profile, bool reveal, std::optional<Encoding> expected) {
   const auto& rules = rules_of(profile);
+  const bool json_expected = expected == Encoding::json || expected == Encoding::json_items;
   auto masked = [&](const json& doc) { return reveal ? doc : mask::mask_json(doc, rules); };
   json out;
   if (v.type == "string") {
@@ -39,6 +40,9 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal) {
     } else if (auto doc = parse_json(v.raw)) {
       out["encoding"] = "json";
       out["value"] = masked(*doc);
+    } else if (json_expected && !reveal) {
+      out["encoding"] = "corrupt";
+      out["value"] = mask::mask_text(v.raw);
     } else {
       out["encoding"] = "text";
       out["value"] = reveal ? json(v.raw) : json(mask::mask_free_text(v.raw));
@@ -66,6 +70,10 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal) {
   bool binary = false;
   for (const auto& item : v.items) {
     json decoded = decode_text(item, binary);
+    if (json_expected && !reveal && decoded.is_string()) {
+      items.push_back(mask::mask_text(item));  // a corrupt (or binary) item: its length, not its text
+      continue;
+    }
     items.push_back(masked(decoded));
   }
   out["encoding"] = binary ? "items+base64" : "items";

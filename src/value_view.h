@@ -11,8 +11,12 @@ namespace sessionctl {
 
 // {"encoding": "json"|"text"|"base64"|"fields"|"items"|"members", "value": …} for one key's value.
 // Hash fields and list items that hold JSON are decoded too. Masked with the profile's PII rules
-// (and free-text e-mail/phone detection) unless reveal is set.
-nlohmann::json present_value(const StoredValue& value, const Profile* profile, bool reveal);
+// (and free-text e-mail/phone detection) unless reveal is set. `expected` is the key's declared
+// encoding: where JSON is expected but the value (or a list item) does not parse, it is corrupt and
+// may hold anything, including PII that field rules can no longer find, so it is shown as a length
+// placeholder ("[redacted: N chars]", "encoding": "corrupt") unless reveal is set.
+nlohmann::json present_value(const StoredValue& value, const Profile* profile, bool reveal,
+                             std::optional<Encoding> expected = std::nullopt);
 
 // Base64 of arbitrary bytes (RFC 4648, with padding).
 std::string base64_encode(const std::string& bytes);
