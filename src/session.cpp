@@ -134,8 +134,7 @@ void analyse_session(Session& s) {
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
     const KeyInfo& k = s.keys[i];
     if (!k.exists()) continue;
-    const KeyRole* role = nullptr;
-    if (p) role = i == 0 ? &p->primary : (i - 1 < p->related.size() ? &p->related[i - 1] : nullptr);
+    const KeyRole* role = s.role_of(i);
     if (role && k.type != value_type_name(role->type)) s.add_problem(problem::wrong_type);
     if (k.ttl_ms == -1 && (!role || role->expects_ttl)) s.add_problem(problem::no_ttl);
     if (p && p->max_ttl && k.ttl_ms > p->max_ttl->count() + 1000) s.add_problem(problem::ttl_too_long);

@@ -71,6 +71,12 @@ struct Session {
   std::string profile_name() const { return profile ? profile->name : "unknown"; }
   bool has_problem(const std::string& p) const;
   void add_problem(const std::string& p);
+  // The profile's role for keys[i] (primary, then related in order); nullptr for unknown sessions.
+  const KeyRole* role_of(std::size_t i) const {
+    if (!profile) return nullptr;
+    if (i == 0) return &profile->primary;
+    return i - 1 < profile->related.size() ? &profile->related[i - 1] : nullptr;
+  }
 };
 
 // An index entry or related key that outlived its session.

@@ -97,10 +97,13 @@ json session_detail_json(const Session& s, bool reveal) {
   json j = SessionRow(s, true, unix_now()).to_json();
   j["masked"] = !reveal;
   json keys = json::array();
-  for (const auto& k : s.keys) {
+  for (std::size_t i = 0; i < s.keys.size(); ++i) {
+    const KeyInfo& k = s.keys[i];
     json kj = {{"key", k.key}, {"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
     if (k.exists() && k.value) {
-      json v = present_value(*k.value, s.profile, reveal);
+      std::optional<Encoding> expected;
+      if (const KeyRole* role = s.role_of(i)) expected = role->encoding;
+      json v = present_value(*k.value, s.profile, reveal, expected);
       kj["encoding"] = v["encoding"];
       kj["value"] = v["value"];
     }
@@ -150,7 +153,8 @@ std::string scalar_text(const json& v) { return v.is_string() ? printable(v.get<
 std::string render_session_detail(const json& d, const Terminal& term) {
   std::string out;
   out += term.paint(Style::bold, fmt::format("{} {}", d["profile"].get<std::string>(), printable(d["id"].get<std::string>())));
-  out += fmt::format("  ({} keys, TTL {}, {})", d["keys"].get<std::size_t>(), ttl_text(d["ttl_ms"].get<long long>()),
+  const auto nkeys = d["keys"].get<std::size_t>();
+  out += fmt::format("  ({} {}, TTL {}, {})", nkeys, nkeys == 1 ? "key" : "keys", ttl_text(d["ttl_ms"].get<long long>()),
                      human_bytes(d["size_bytes"].get<long long>()));
   if (d["state"].is_string()) out += fmt::format(", state {}", printable(d["state"].get<std::string>()));
   if (d["last_activity"].is_string()) out += fmt::format(", last activity {}", d["last_activity"].get<std::string>());
@@ -181,7 +185,10 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     } else if (enc == "json") {
       out += indent_lines(dump_json(v, true), "    ");
     } else {
-      out += indent_lines(enc == "base64" ? "(binary, base64) " + v.get<std::string>() : scalar_text(v), "    ");
+      std::string label = enc == "base64"    ? "(binary, base64) "
+                          : enc == "corrupt" ? "(not valid JSON; shown by length, --reveal shows it) "
+                                             : "";
+      out += indent_lines(label + scalar_text(v), "    ");
     }
   }
   for (const auto& ix : d["indexes"]) {

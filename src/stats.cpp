@@ -49,8 +49,15 @@ void ProfileStats::add(const Session& s) {
   size_max = std::max(size_max, sz);
   if (s.state) ++states[*s.state];
   for (const auto& p : s.problems) ++problems[p];
-  for (const auto& k : s.keys) {
-    if (k.exists() && k.ttl_ms == -1) ++keys_without_ttl;
+  for (std::size_t i = 0; i < s.keys.size(); ++i) {
+    const KeyInfo& k = s.keys[i];
+    if (!k.exists() || k.ttl_ms != -1) continue;
+    const KeyRole* role = s.role_of(i);
+    if (role && !role->expects_ttl) {
+      ++keys_without_ttl_by_design;
+    } else {
+      ++keys_without_ttl;
+    }
   }
 }
 
@@ -122,6 +129,7 @@ json stats_to_json(const StatsReport& r) {
                         {"states", p.states},
                         {"problems", p.problems},
                         {"keys_without_ttl", p.keys_without_ttl},
+                        {"keys_without_ttl_by_design", p.keys_without_ttl_by_design},
                         {"orphans", p.orphans},
                         {"corrupt", p.problems.count(problem::corrupt) ? p.problems.at(problem::corrupt) : 0}});
   }
@@ -146,6 +154,10 @@ std::string render_stats(const StatsReport& r, const Terminal& term) {
       std::vector<std::pair<std::string, long long>> st(p.states.begin(), p.states.end());
       std::sort(st.begin(), st.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
       for (const auto& [s, n] : st) out += fmt::format("    {:<24} {}\n", printable(s), n);
+    }
+    if (p.keys_without_ttl_by_design) {
+      out += term.paint(Style::dim, fmt::format("  {} keys without TTL by the app's design (not counted as anomalies)\n",
+                                                p.keys_without_ttl_by_design));
     }
     std::string issues;
     if (p.keys_without_ttl) issues += fmt::format("{} keys without TTL; ", p.keys_without_ttl);
