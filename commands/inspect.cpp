@@ -64,13 +64,42 @@ std::vector<std::string> suggestions(redis::Client& client, const ProfileSet& pr
 }
 
 // Finds the sessions a target names: a full key of some profile's layout, or an id tried in each profile.
-std::vector<Session> resolve(SessionScanner& scanner, const ProfileSet& profiles, const std::string& target) {
+std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, const ProfileSet& profiles,
+                             const std::string& target) {
   std::vector<Session> out;
   std::vector<std::pair<const Profile*, std::string>> tries;
   for (const auto& p : profiles.all()) {
     if (auto m = p.match_key(target)) tries.emplace_back(&p, m->second);
   }
   if (tries.empty()) {
+    for (const auto& p : profiles.all()) {
+      const IndexSpec* ix = p.match_index(target);
+      if (!ix) continue;
+      if (ix->kind == IndexSpec::Kind::zset_of_ids) {
+        throw UsageError(fmt::format("'{}' is {}'s index of sessions, not a session; list them with "
+                                     "'sessionctl list --profile {}'",
+                                     printable(target), p.name, p.name));
+      }
+      // A pointer key (session:chat:{chat_id}): the session it names, or the pointer itself when that is gone.
+      redis::Reply pointed = client.run1({"GET", target});
+      if (!pointed.is_string()) return out;
+      if (auto s = scanner.load(p, pointed.str); s && s->primary().exists()) {
+        out.push_back(std::move(*s));
+      } else {
+        Session orphan;
+        orphan.id = pointed.str;
+        orphan.profile = &p;
+        KeyInfo gone;
+        gone.key = p.primary.pattern.key_for(pointed.str);
+        gone.role = p.primary.role;
+        orphan.keys.push_back(std::move(gone));
+        orphan.pointers.push_back(
+            PointerEntry{ix->role, target, pointed.str, client.run1({"PTTL", target}).integer});
+        orphan.add_problem(problem::orphan);
+        out.push_back(std::move(orphan));
+      }
+      return out;
+    }
     for (const auto& p : profiles.all()) tries.emplace_back(&p, target);
   }
   std::vector<std::string> loaded_keys;
@@ -120,7 +149,7 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
   std::vector<std::string> missing;
   for (const auto& raw : flags.targets) {
     const std::string target = unescape_arg(raw);
-    auto sessions = resolve(scanner, profiles, target);
+    auto sessions = resolve(*client, scanner, profiles, target);
     if (sessions.empty()) missing.push_back(target);
     for (const auto& s : sessions) details.push_back(session_detail_json(s, ctx.global.reveal));
   }

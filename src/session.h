@@ -43,6 +43,7 @@ inline constexpr const char* bad_id = "id_not_uuid";          // openvaa ids are
 inline constexpr const char* too_big = "size_above_max";
 inline constexpr const char* unclassified = "unclassified";   // shared layout, value fits no profile
 inline constexpr const char* history_over_cap = "history_over_cap";
+inline constexpr const char* orphan = "orphan";  // related keys or index entries whose session is gone
 }  // namespace problem
 
 // A pointer index entry of a session (Telegram's session:chat:{chat_id} -> id), as inspect reads it.

@@ -482,8 +482,8 @@ std::optional<Session> SessionScanner::load(const Profile& p, const std::string&
     if (k.exists()) append_value_command(values, k.key, k.type);
     s.keys.push_back(std::move(k));
   }
-  if (!s.primary().exists()) return std::nullopt;
-  std::vector<Reply> vals = client_.run(values);
+  const bool any_key = std::any_of(s.keys.begin(), s.keys.end(), [](const KeyInfo& k) { return k.exists(); });
+  std::vector<Reply> vals = values.empty() ? std::vector<Reply>{} : client_.run(values);
   std::size_t v = 0;
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
     KeyInfo& k = s.keys[i];
@@ -507,6 +507,12 @@ std::optional<Session> SessionScanner::load(const Profile& p, const std::string&
       e.ttl_ms = r[1].integer;
       s.pointers.push_back(std::move(e));
     }
+  }
+  if (!s.primary().exists()) {
+    // Related keys or an index entry that outlived the session: shown as an orphan, not "no session".
+    if (!any_key && !s.index_score) return std::nullopt;
+    s.add_problem(problem::orphan);
+    return s;
   }
   analyse_session(s);
   return s;

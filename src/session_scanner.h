@@ -39,7 +39,9 @@ class SessionScanner {
   // the callbacks run on the calling thread and must not use the client.
   void run(const std::function<bool(Session&)>& on_session, const std::function<void(const Orphan&)>& on_orphan = {});
 
-  // Loads one session whole (all keys with values) by profile and id; nullopt when its primary key is missing.
+  // Loads one session whole (all keys with values) by profile and id. When the primary key is gone but
+  // related keys or an index entry remain, returns them with the `orphan` problem (not analysed);
+  // nullopt when nothing of the session exists.
   std::optional<Session> load(const Profile& profile, const std::string& id);
 
   const ScanCounters& counters() const { return counters_; }

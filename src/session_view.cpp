@@ -124,7 +124,7 @@ json session_detail_json(const Session& s, bool reveal) {
       indexes.push_back({{"key", e.key},
                          {"role", e.role},
                          {"points_to", e.target ? json(*e.target) : json(nullptr)},
-                         {"present", e.target == s.id},
+                         {"present", e.target == s.id && s.primary().exists()},
                          {"ttl_ms", e.ttl_ms}});
     }
   }
@@ -194,9 +194,12 @@ std::string render_session_detail(const json& d, const Terminal& term) {
   for (const auto& ix : d["indexes"]) {
     std::string what;
     if (ix.contains("points_to")) {  // a pointer key such as session:chat:{chat_id}
-      what = ix["present"].get<bool>() ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
-             : ix["points_to"].is_string() ? "points to another session: " + printable(ix["points_to"].get<std::string>())
-                                           : std::string("missing");
+      const bool to_here = ix["points_to"] == d["id"];
+      what = !ix["points_to"].is_string() ? std::string("missing")
+             : !to_here ? "points to another session: " + printable(ix["points_to"].get<std::string>())
+             : ix["present"].get<bool>() ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
+                                         : fmt::format("points to this session, which is gone; TTL {}",
+                                                       ttl_text(ix["ttl_ms"].get<long long>()));
     } else {
       what = ix["present"].get<bool>() ? fmt::format("member, score {}", dump_json(ix["score"], false))
                                        : std::string("not a member");

@@ -742,6 +742,38 @@ TEST_CASE("inspect shows every key with type, TTL, size and a decoded, masked va
     CHECK(doc["sessions"].size() == 1);
     CHECK(doc["missing"] == json::array({"no-such-session"}));
   }
+  SECTION("orphaned related keys, index entries and pointer keys are shown, not 'no session'") {
+    server.cli_script(fixture("anomalies.redis"));
+    json meta = sctl_json(server, {"inspect", "trt:session:gone_user:meta"});
+    REQUIRE(meta["sessions"].size() == 1);
+    const json& gone = meta["sessions"][0];
+    CHECK(gone["id"] == "gone_user");
+    CHECK(gone["problems"] == json::array({"orphan"}));
+    CHECK(gone["key_details"][0]["type"] == "none");
+    CHECK(gone["key_details"][2]["role"] == "meta");
+    CHECK(gone["key_details"][2]["type"] == "hash");
+    CHECK(gone["key_details"][2]["value"]["user_agent"] == "***");  // still masked
+
+    json member = sctl_json(server, {"inspect", "ghost_user"});
+    REQUIRE(member["sessions"].size() == 1);
+    CHECK(member["sessions"][0]["problems"] == json::array({"orphan"}));
+    CHECK(member["sessions"][0]["indexes"][0]["present"] == true);
+    CHECK(member["sessions"][0]["indexes"][0]["score"] == 1767000000.0);
+
+    json pointer = sctl_json(server, {"inspect", "session:chat:-1005555555555"});
+    REQUIRE(pointer["sessions"].size() == 1);
+    CHECK(pointer["sessions"][0]["profile"] == "telegram");
+    CHECK(pointer["sessions"][0]["problems"] == json::array({"orphan"}));
+    CHECK(pointer["sessions"][0]["indexes"][0]["key"] == "session:chat:-1005555555555");
+    CHECK(pointer["sessions"][0]["indexes"][0]["present"] == false);
+    RunResult table = sctl(server, {"inspect", "session:chat:-1005555555555"});
+    CHECK(table.exit_code == 0);
+    CHECK_THAT(table.out, Contains("which is gone"));
+
+    RunResult index = sctl(server, {"inspect", "trt:active_sessions"});
+    CHECK(index.exit_code == 2);
+    CHECK_THAT(index.err, Contains("index") && Contains("list --profile trt"));
+  }
 }
 
 TEST_CASE("session:* is split into channels and telegram by shape; session:chat:* is an index", "[readpath][detect]") {
