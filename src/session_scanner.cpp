@@ -115,11 +115,17 @@ struct SessionScanner::Batch {
   std::vector<Candidate> primaries;
   std::vector<RelatedCheck> related_checks;
   std::vector<PointerCheck> pointer_checks;
+  redis::CommandBuffer commands;  // built by plan(), sent by fetch()
   std::vector<Reply> replies;
   std::size_t related_offset = 0, pointer_offset = 0;
   std::vector<Reply> pointer_exists;       // EXISTS for each pointer whose GET returned an id
   std::vector<std::size_t> pointer_which;  // which pointer check each EXISTS belongs to
-  std::vector<std::pair<std::size_t, Reply>> types;  // TYPE for string keys that were not strings
+  // For string-role keys that were not strings: at (reply offset) -> TYPE and MEMORY USAGE replies.
+  struct WrongType {
+    std::size_t at;
+    Reply type, size;
+  };
+  std::vector<WrongType> types;
 };
 
 SessionScanner::SessionScanner(redis::Client& client, const ProfileSet& profiles, ScanOptions options)
@@ -155,13 +161,15 @@ std::string SessionScanner::scan_glob() const {
 
 void SessionScanner::run(const std::function<bool(Session&)>& on_session,
                          const std::function<void(const Orphan&)>& on_orphan) {
-  // Three stages so that Redis never waits for us: a SCAN thread on its own connection, a fetch
-  // thread running the metadata pipelines on the main connection, and this thread building sessions.
-  // Bounded queues between them keep memory at a few batches whatever the keyspace.
+  // Four stages so that Redis never waits for us: a SCAN thread on its own connection, a planner
+  // thread classifying names and building the next pipeline, a fetch thread doing nothing but the
+  // pipelines' I/O on the main connection (so the server always has the next batch at hand), and
+  // this thread building sessions. Bounded queues keep memory at a few batches whatever the keyspace.
   constexpr std::size_t kQueued = 2;
   BoundedQueue<std::vector<std::string>> names(kQueued);
+  BoundedQueue<Batch> planned(kQueued);
   BoundedQueue<Batch> batches(kQueued);
-  std::exception_ptr scan_error, fetch_error;
+  std::exception_ptr scan_error, plan_error, fetch_error;
   auto scan_client = redis::connect(client_.options());
 
   std::thread scanner([&] {
@@ -177,24 +185,40 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
     }
     names.close();
   });
-  std::thread fetcher([&] {
+  std::thread planner([&] {
     try {
       while (auto keys = names.pop()) {
         if (interrupted()) break;
         Batch batch;
-        fetch(*keys, batch);
-        if (!batches.push(std::move(batch))) break;
+        plan(*keys, batch);
+        if (!planned.push(std::move(batch))) break;
+      }
+    } catch (...) {
+      plan_error = std::current_exception();
+    }
+    names.cancel();  // unblocks the SCAN thread if we stopped early
+    planned.close();
+  });
+  std::thread fetcher([&] {
+    try {
+      while (auto batch = planned.pop()) {
+        if (interrupted()) break;
+        fetch(*batch);
+        if (!batches.push(std::move(*batch))) break;
       }
     } catch (...) {
       fetch_error = std::current_exception();
     }
-    names.cancel();  // unblocks the SCAN thread if we stopped early
+    planned.cancel();  // unblocks the planner (and through it the SCAN thread) if we stopped early
+    names.cancel();
     batches.close();
   });
   auto stop_all = [&] {
     names.cancel();
+    planned.cancel();
     batches.cancel();
     scanner.join();
+    planner.join();
     fetcher.join();
   };
 
@@ -214,12 +238,13 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
   }
   stop_all();
   if (fetch_error) std::rethrow_exception(fetch_error);
+  if (plan_error) std::rethrow_exception(plan_error);
   if (scan_error) std::rethrow_exception(scan_error);
   check_interrupted();
   if (!stopped && options_.find_orphans && on_orphan) scan_zset_indexes(on_orphan);
 }
 
-void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
+void SessionScanner::plan(std::vector<std::string>& keys, Batch& b) const {
   for (auto& key : keys) {
     Batch::Candidate cand;
     for (const auto& p : profiles_.all()) {
@@ -246,7 +271,7 @@ void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
     }
   }
 
-  redis::CommandBuffer cmds;
+  redis::CommandBuffer& cmds = b.commands;
   for (const auto& c : b.primaries) {
     const Profile& p = *c.profiles.front();
     append_key_commands(cmds, p.primary, p.primary.pattern.key_for(c.id), c.want_value);
@@ -262,8 +287,12 @@ void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
     cmds.add({"GET", pc.key});
     cmds.add({"PTTL", pc.key});
   }
-  if (cmds.empty()) return;
-  b.replies = client_.run(cmds);
+}
+
+void SessionScanner::fetch(Batch& b) {
+  if (b.commands.empty()) return;
+  b.replies = client_.run(b.commands);
+  b.commands = {};  // the batch now waits in a queue: do not hold its request bytes too
   throw_if_fatal(b.replies, "reading sessions");
 
   // Second, rare round trip: pointer targets, and the real type of keys that were not strings.
@@ -282,6 +311,7 @@ void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
       if (is_string_role(role)) {
         if (b.replies[at + 1].error_code() == "WRONGTYPE") {
           more.add({"TYPE", key});
+          more.add({"MEMORY", "USAGE", key, "SAMPLES", "0"});
           type_at.push_back(at);
         }
         at += 2;
@@ -298,7 +328,9 @@ void SessionScanner::fetch(std::vector<std::string>& keys, Batch& b) {
   throw_if_fatal(extra, "reading sessions");
   std::size_t e = 0;
   for (; e < b.pointer_which.size(); ++e) b.pointer_exists.push_back(std::move(extra[e]));
-  for (std::size_t t = 0; t < type_at.size(); ++t) b.types.emplace_back(type_at[t], std::move(extra[e + t]));
+  for (std::size_t t = 0; t < type_at.size(); ++t) {
+    b.types.push_back({type_at[t], std::move(extra[e + 2 * t]), std::move(extra[e + 2 * t + 1])});
+  }
 }
 
 bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_session,
@@ -324,7 +356,11 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
           k.type = "none";
         } else if (body.is_error()) {
           k.type = "?";
-          if (next_type < b.types.size() && b.types[next_type].first == at) k.type = b.types[next_type++].second.str;
+          if (next_type < b.types.size() && b.types[next_type].at == at) {
+            const auto& w = b.types[next_type++];
+            k.type = w.type.str;
+            if (w.size.type == Reply::Type::integer) k.size = w.size.integer;  // not its length: the key's memory use
+          }
         } else {
           k.type = "string";
           if (c.want_value) {

@@ -50,8 +50,10 @@ class SessionScanner {
 
  private:
   struct Batch;
-  // I/O half, on the reader thread: classifies key names and fetches everything in pipelines.
-  void fetch(std::vector<std::string>& keys, Batch& batch);
+  // CPU half, on the planner thread: classifies key names and builds the batch's pipeline.
+  void plan(std::vector<std::string>& keys, Batch& batch) const;
+  // I/O half, on the fetch thread: runs the planned pipeline and the rare follow-up round trip.
+  void fetch(Batch& batch);
   // CPU half, on the caller's thread: builds sessions from the replies and calls back.
   bool consume(Batch& batch, const std::function<bool(Session&)>& on_session,
                const std::function<void(const Orphan&)>& on_orphan);
