@@ -113,9 +113,18 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
     s.pointers.clear();
     analyse_session(s);
   };
+  std::optional<AuthError> denied;  // an ACL user may read one app's keys and not another's
+  std::size_t denials = 0;
   for (const auto& [p, id] : tries) {
     std::string key = p->primary.pattern.key_for(id);
-    auto s = scanner.load(*p, id);
+    std::optional<Session> s;
+    try {
+      s = scanner.load(*p, id);
+    } catch (const AuthError& e) {
+      if (!denied) denied = e;
+      ++denials;
+      continue;
+    }
     if (!s) continue;
     if (p->needs_shape()) {
       auto doc = s->primary().value ? parse_json(s->primary().value->raw) : std::nullopt;
@@ -138,6 +147,8 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
     loaded_keys.push_back(s.primary().key);
     out.push_back(std::move(s));
   }
+  // Denied everywhere it was looked for: that is the answer, not "no session".
+  if (out.empty() && denied && denials == tries.size()) throw *denied;
   return out;
 }
 

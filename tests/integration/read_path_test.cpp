@@ -776,6 +776,24 @@ TEST_CASE("inspect shows every key with type, TTL, size and a decoded, masked va
   }
 }
 
+TEST_CASE("inspect as an ACL user who may read one app's keys only", "[readpath][inspect][acl]") {
+  RedisServer server(ServerOptions{.acl_users = {"btrixonly on >pw ~state:* +@read +@connection +info +client"}});
+  load_fixtures(server);
+  auto as_user = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-u", server.url("btrixonly:pw")});
+    return testsupport::run_sessionctl(args, {}, "", 60000);
+  };
+  // Probing the other profiles' layouts is denied; the session it may read is still shown.
+  RunResult ok = as_user({"inspect", "test-456", "-o", "json"});
+  INFO(ok);
+  REQUIRE(ok.exit_code == 0);
+  CHECK(json::parse(ok.out)["sessions"][0]["id"] == "test-456");
+  // A full key of a layout it may not read: the permission error (exit 4), not "no session".
+  RunResult denied = as_user({"inspect", "trt:session:user_12345:state"});
+  CHECK(denied.exit_code == 4);
+  CHECK_THAT(denied.err, Contains("NOPERM") || Contains("permission"));
+}
+
 TEST_CASE("session:* is split into channels and telegram by shape; session:chat:* is an index", "[readpath][detect]") {
   RedisServer server;
   load_fixtures(server);
@@ -1025,6 +1043,7 @@ TEST_CASE("corrupt, binary and wrongly typed values are marked and counted, neve
     return std::find(s["problems"].begin(), s["problems"].end(), p) != s["problems"].end();
   };
   CHECK(has(got["x"], "wrong_type"));  // seen from TYPE alone
+  CHECK(got["x"]["size_bytes"].get<long long>() > 0);  // its memory use, not 0 from a failed STRLEN
 
   json wide = sctl_json(server, {"list", "--wide"});
   got = by_id(wide["sessions"]);
