@@ -17,7 +17,9 @@ const ResolvedConnection& Context::resolved() const {
 std::unique_ptr<redis::Client> Context::connect() const {
   const ResolvedConnection& rc = resolved();
   if (rc.options.scheme == redis::Scheme::tls && rc.options.tls.insecure) {
-    warn("--insecure: TLS certificate and host name are NOT verified; anyone on the path can read this session data");
+    // Not silenced by --quiet: an unverified connection is a risk the operator must always see.
+    *err << "sessionctl: warning: --insecure: TLS certificate and host name are NOT verified; "
+            "anyone on the path can read this session data\n";
   }
   return redis::connect(rc.options);
 }

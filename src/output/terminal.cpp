@@ -145,7 +145,9 @@ std::string printable(const std::string& text) {
       ++i;
       continue;
     }
-    if (cp == '\n') {
+    if (cp == '\\') {
+      out += "\\\\";  // so that "\\n" in a shown id cannot be mistaken for an escaped newline
+    } else if (cp == '\n') {
       out += "\\n";
     } else if (cp == '\r') {
       out += "\\r";
