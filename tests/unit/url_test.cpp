@@ -359,6 +359,10 @@ TEST_CASE("resolve_connection: --db, --user, TLS flags and timeouts", "[url][set
     CHECK(rc.options.tls.sni == "redis.example");
     CHECK(rc.options.tls.insecure);
   }
+  SECTION("--insecure on a plain connection is a usage error") {
+    g.insecure = true;
+    CHECK_THROWS_AS(sessionctl::resolve_connection(g, fake_env({}), no_prompt), UsageError);
+  }
   SECTION("TLS flags on a plain connection are a usage error") {
     g.cacert = "/ca.pem";
     CHECK_THROWS_AS(sessionctl::resolve_connection(g, fake_env({}), no_prompt), UsageError);

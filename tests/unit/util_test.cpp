@@ -290,6 +290,9 @@ TEST_CASE("KeyPattern: more or fewer than one placeholder is a UsageError", "[ut
 TEST_CASE("printable escapes control characters and invalid UTF-8", "[util][printable]") {
   using sessionctl::printable;
   CHECK(printable("plain text") == "plain text");
+  // A real backslash-n and a newline must not look alike.
+  CHECK(printable("a\\nb") == "a\\\\nb");
+  CHECK(printable("a\nb") == "a\\nb");
   CHECK(printable("a\nb") == "a\\nb");
   CHECK(printable("a\r\nb\tc") == "a\\r\\nb\\tc");
   CHECK(printable("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m");
