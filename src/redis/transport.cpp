@@ -11,8 +11,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <openssl/err.h>
@@ -113,8 +117,12 @@ class TlsTransport : public Transport {
       if (SSL_CTX_use_certificate_chain_file(ctx_, t.cert.c_str()) != 1) {
         fail_setup(fmt::format("cannot load client certificate {}: {}", t.cert, ssl_error_text()));
       }
+      // An encrypted key would make OpenSSL prompt on the terminal; fail with a clear message instead.
+      SSL_CTX_set_default_passwd_cb(ctx_, [](char*, int, int, void*) { return 0; });
       if (SSL_CTX_use_PrivateKey_file(ctx_, t.key.c_str(), SSL_FILETYPE_PEM) != 1) {
-        fail_setup(fmt::format("cannot load client key {}: {}", t.key, ssl_error_text()));
+        fail_setup(fmt::format("cannot load client key {}: {} (an encrypted key must be decrypted first: "
+                               "openssl pkey -in KEY -out KEY.plain)",
+                               t.key, ssl_error_text()));
       }
     }
     SSL_CTX_set_verify(ctx_, t.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
@@ -208,13 +216,59 @@ class TlsTransport : public Transport {
   bool want_write_ = false;
 };
 
-int open_tcp(const ConnectionOptions& o, Clock::time_point deadline) {
+// getaddrinfo() has no timeout and a dead DNS server stalls it for tens of seconds, so a host name
+// is resolved on a helper thread and waited for until the connect deadline. A lookup that outlives
+// it is abandoned: the thread frees its own result when it finally returns.
+int resolve_with_deadline(const std::string& host, const std::string& port, addrinfo** res, Clock::time_point deadline) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, res) == 0) return 0;  // an address: no lookup
+  hints.ai_flags = 0;
+  struct Lookup {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false, abandoned = false;
+    int rc = 0;
+    addrinfo* res = nullptr;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, host, port, hints] {
+    addrinfo* r = nullptr;
+    int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &r);
+    std::lock_guard<std::mutex> lock(lookup->m);
+    if (lookup->abandoned) {
+      if (rc == 0) freeaddrinfo(r);
+      return;
+    }
+    lookup->rc = rc;
+    lookup->res = r;
+    lookup->done = true;
+    lookup->cv.notify_one();
+  }).detach();
+  std::unique_lock<std::mutex> lock(lookup->m);
+  while (!lookup->done) {
+    auto step = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+    lookup->cv.wait_until(lock, step);
+    if (lookup->done) break;
+    if (interrupted() || Clock::now() >= deadline) {
+      lookup->abandoned = true;
+      lock.unlock();
+      check_interrupted();
+      throw TimeoutError(fmt::format("cannot resolve host '{}' within the connect timeout; check DNS or use an IP "
+                                     "address (--connect-timeout raises the limit)",
+                                     host));
+    }
+  }
+  *res = lookup->res;
+  return lookup->rc;
+}
+
+int open_tcp(const ConnectionOptions& o, Clock::time_point deadline) {
   addrinfo* res = nullptr;
   std::string port = std::to_string(o.port);
-  int gai = getaddrinfo(o.host.c_str(), port.c_str(), &hints, &res);
+  int gai = resolve_with_deadline(o.host, port, &res, deadline);
   if (gai != 0) {
     throw ConnectionError(fmt::format("cannot resolve host '{}': {}; check the URL's host", o.host, gai_strerror(gai)));
   }

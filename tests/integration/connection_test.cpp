@@ -289,6 +289,18 @@ TEST_CASE("TLS failures are exit 3 with a hint", "[connection][tls]") {
     check_error(r, 3);
     CHECK_THAT(r.err, Contains("certificate verification failed"));
   }
+  SECTION("an encrypted client key fails with a clear message instead of prompting") {
+    testsupport::TempDir dir;
+    const std::string enc = dir.file("client.enc.key");
+    const auto made = testsupport::run({"openssl", "pkey", "-in", server.client_key(), "-aes256", "-passout",
+                                        "pass:secret-phrase", "-out", enc});
+    REQUIRE(made.exit_code == 0);
+    const RunResult r = sessionctl({"status", "-u", url, "--cacert", server.ca_file(), "--cert", server.client_cert(),
+                                    "--key", enc, "--timeout", "5s"});
+    check_error(r, 2);
+    CHECK_FALSE(r.timed_out);
+    CHECK_THAT(r.err, Contains("cannot load client key") && Contains("encrypted"));
+  }
   SECTION("plain TCP against the TLS port") {
     const std::string plain = "redis://:" + kSecret + "@127.0.0.1:" + std::to_string(server.port()) + "/0";
     const auto start = Clock::now();
