@@ -14,9 +14,18 @@ for tool in hyperfine redis-server redis-cli redis-benchmark /usr/bin/time awk; 
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install hyperfine redis-server redis-tools time)" >&2; exit 2; }
 done
 
+# Placement: redis-server on CPU 0, every timed client on CPU 1 (as client and server sit on different
+# machines in production). Unpinned, the scheduler sometimes puts redis-cli on the server's core, where
+# its ~95,000 SCAN round trips become cheap context switches, and the reference swings 2.7-9 s between
+# runs. PIN=0 turns this off.
+srv_pin=() cli_pin=()
+if [[ ${PIN:-1} != 0 ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
+  srv_pin=(taskset -c 0) cli_pin=(taskset -c 1)
+fi
+
 dir=$(mktemp -d /tmp/sessionctl-bench.XXXXXX)
 port=$(shuf -i 20000-60000 -n 1)
-redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no --daemonize yes \
+"${srv_pin[@]}" redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no --daemonize yes \
   --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
 trap 'kill "$(cat "$dir/redis.pid")" 2>/dev/null; sleep 0.3; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -35,9 +44,16 @@ url="redis://127.0.0.1:$port/0"
 hf() {  # name, candidate, reference
   hyperfine --style basic --warmup 1 --runs "$runs" --export-csv "$dir/$1.csv" -n sessionctl "$2" -n reference "$3" >&2
 }
-hf list "$bin -u $url list -o jsonl >/dev/null" "redis-cli -p $port --scan --pattern 'state:*' >/dev/null"
-hf wide "$bin -u $url list --wide -o jsonl >/dev/null" \
-  "redis-benchmark -p $port -c 1 -P 64 -n 2000000 -r 1000000 GET 'state:__rand_int__' >/dev/null"
+pin="${cli_pin[*]}"
+hf list "$pin $bin -u $url list -o jsonl >/dev/null" "$pin redis-cli -p $port --scan --pattern 'state:*' >/dev/null"
+hf wide "$pin $bin -u $url list --wide -o jsonl >/dev/null" \
+  "$pin redis-benchmark -p $port -c 1 -P 64 -n 2000000 -r 1000000 GET 'state:__rand_int__' >/dev/null"
+
+# The floor: what the server itself spends serving one `list` (SCAN + PTTL + STRLEN per key).
+server_cpu() { redis-cli -p "$port" info cpu | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { print s }'; }
+before=$(server_cpu)
+"${cli_pin[@]}" "$bin" -u "$url" list -o jsonl >/dev/null
+list_server_cpu=$(awk -v a="$before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
 
 rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
 rss_list=$(rss "$bin" -u "$url" list -o jsonl)
@@ -57,4 +73,6 @@ row "\`list -o jsonl\` ($lines sessions)" list "\`redis-cli --scan --pattern 'st
 row "\`list --wide -o jsonl\`" wide "\`redis-benchmark -c 1 -P 64 -n 2000000 -r 1000000 GET\`" 1.5
 echo
 echo "Peak RSS: \`list -o jsonl\` $((rss_list / 1024)) MiB, \`list --wide -o jsonl\` $((rss_wide / 1024)) MiB (target < 64 MiB)."
+echo "Server CPU for one \`list -o jsonl\`: ${list_server_cpu} s (INFO used_cpu_user+sys), the floor for its wall time."
+echo "Placement: ${srv_pin[*]:-unpinned} redis-server, ${cli_pin[*]:-unpinned} clients."
 echo "Machine: $(nproc) cores, $(redis-server --version | awk '{print $3}'), $(date -u +%Y-%m-%d)."
