@@ -5,7 +5,19 @@
 namespace sessionctl {
 
 std::string dump_json(const nlohmann::json& value, bool pretty) {
-  return value.dump(pretty ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const int indent = pretty ? 2 : -1;
+  const auto replace = nlohmann::json::error_handler_t::replace;
+  // A document reads "schema" and "version" first (as list's streamed JSON does); other keys stay sorted.
+  if (value.is_object() && value.contains("schema") && value.contains("version")) {
+    nlohmann::ordered_json doc;
+    doc["schema"] = value["schema"];
+    doc["version"] = value["version"];
+    for (const auto& [k, v] : value.items()) {
+      if (k != "schema" && k != "version") doc[k] = v;
+    }
+    return doc.dump(indent, ' ', false, replace);
+  }
+  return value.dump(indent, ' ', false, replace);
 }
 
 nlohmann::json json_document(const std::string& schema, int version) {

@@ -244,6 +244,10 @@ TEST_CASE("dump_json, json_document and parse_format", "[output][records]") {
   CHECK(sessionctl::dump_json(v, true).find('\n') != std::string::npos);
   CHECK(json::parse(sessionctl::dump_json(json("x\xff"), false)) == "x\xef\xbf\xbd");
   CHECK(sessionctl::json_document("sessionctl.status", 1) == json{{"schema", "sessionctl.status"}, {"version", 1}});
+  json doc = sessionctl::json_document("sessionctl.inspect", 1);
+  doc["missing"] = json::array();
+  doc["alpha"] = 1;
+  CHECK(sessionctl::dump_json(doc, false) == R"({"schema":"sessionctl.inspect","version":1,"alpha":1,"missing":[]})");
   CHECK(sessionctl::parse_format("table") == Format::table);
   CHECK(sessionctl::parse_format("json") == Format::json);
   CHECK(sessionctl::parse_format("jsonl") == Format::jsonl);
