@@ -413,12 +413,8 @@ std::string mask_email(std::string_view value) {
     return mask_address(std::string_view(text).substr(0, *at),
                         std::string_view(text).substr(*at + 1));
   }
-  // The field is declared to hold an address, so whatever it holds is personal: addresses inside
-  // prose are masked where they stand, and a value with none ("john@localhost", a bare name) is
-  // masked like a name rather than shown.
-  std::string prose = mask_free_text(text);
-  if (prose != text) return prose;
-  if (text.find(stars) != std::string::npos) return text;  // masked before: keep (idempotence)
+  // The field is declared to hold an address, so whatever else it holds ("john@localhost", a name,
+  // "John <john@example.com>") is personal too: masked like a name, never shown in part.
   return mask_name(text);
 }
 

@@ -27,8 +27,8 @@ std::optional<Rule> parse_rule(std::string_view name);
 std::string_view rule_name(Rule rule);
 
 // "john@example.com" -> "jo***@example.com" (one kept character if the local part has at most two);
-// a value that is not a single address has the addresses inside it masked, or, holding none, is
-// masked like a name ("john@localhost" -> "j***"): the field is declared personal either way.
+// a value that is not a single address is masked like a name ("john@localhost" -> "j***",
+// "John <john@example.com>" -> "J***"): the field is declared personal either way.
 std::string mask_email(std::string_view value);
 // "***" plus the last 4 digits when there are at least 5, else "***".
 std::string mask_phone(std::string_view value);

@@ -102,7 +102,11 @@ json session_detail_json(const Session& s, bool reveal) {
     json kj = {{"key", k.key}, {"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
     if (k.exists() && k.value) {
       std::optional<Encoding> expected;
-      if (const KeyRole* role = s.role_of(i)) expected = role->encoding;
+      if (const KeyRole* role = s.role_of(i)) {
+        expected = role->encoding;
+      } else if (!s.profile && i == 0 && !s.layout.empty()) {
+        expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON
+      }
       json v = present_value(*k.value, s.profile, reveal, expected);
       kj["encoding"] = v["encoding"];
       kj["value"] = v["value"];

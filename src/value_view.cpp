@@ -34,7 +34,12 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal, st
   auto masked = [&](const json& doc) { return reveal ? doc : mask::mask_json(doc, rules); };
   json out;
   if (v.type == "string") {
-    if (!is_utf8(v.raw)) {
+    if (json_expected && !reveal && !is_utf8(v.raw)) {
+      // Bytes that are not UTF-8 where JSON is expected (a Latin-1 name, say) are as corrupt as broken
+      // JSON, and base64 would hand the whole value back to anyone who decodes it.
+      out["encoding"] = "corrupt";
+      out["value"] = mask::mask_text(v.raw);
+    } else if (!is_utf8(v.raw)) {
       out["encoding"] = "base64";
       out["value"] = base64_encode(v.raw);
     } else if (auto doc = parse_json(v.raw)) {
