@@ -446,6 +446,7 @@ void ProfileSet::merge(ProfileSet other) {
 ProfileSet ProfileSet::select(const std::vector<std::string>& names) const {
   if (names.empty()) return *this;
   ProfileSet out;
+  out.known_ = known_ ? known_ : std::make_shared<const std::vector<Profile>>(profiles_);
   for (const auto& n : names) {
     const Profile* p = find(n);
     if (!p) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,10 +90,14 @@ class ProfileSet {
   ProfileSet select(const std::vector<std::string>& names) const;
   const Profile* find(const std::string& name) const;
   const std::vector<Profile>& all() const { return profiles_; }
+  // Every profile known before select() narrowed the set (built-ins merged with --profiles-file):
+  // what decides whether a value under a shared layout belongs to a profile that was not selected.
+  const std::vector<Profile>& known() const { return known_ ? *known_ : profiles_; }
   bool empty() const { return profiles_.empty(); }
 
  private:
   std::vector<Profile> profiles_;
+  std::shared_ptr<const std::vector<Profile>> known_;  // set by select()
 };
 
 // Reads a dotted path ("data.email") from a JSON value; nullptr when absent.

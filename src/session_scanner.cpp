@@ -47,11 +47,11 @@ bool decode_value(const Reply& r, const std::string& type, StoredValue& out) {
   return true;
 }
 
-bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<const Profile*>& selected) {
-  static const ProfileSet builtin = ProfileSet::builtin();
+bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<const Profile*>& selected,
+                                   const std::vector<Profile>& known) {
   if (selected.empty()) return false;
   const std::string& layout = selected.front()->primary.pattern.text();
-  for (const auto& p : builtin.all()) {
+  for (const auto& p : known) {
     if (!p.needs_shape() || p.primary.pattern.text() != layout) continue;
     bool is_selected = std::any_of(selected.begin(), selected.end(), [&](const Profile* q) { return q->name == p.name; });
     if (!is_selected && p.shape_matches(doc)) return true;
@@ -415,7 +415,7 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
             }
           }
           // Another store's session, left out by --profile: not this profile's, and not unknown either.
-          if (!s.profile && claimed_by_unselected_profile(shape, c.profiles)) continue;
+          if (!s.profile && claimed_by_unselected_profile(shape, c.profiles, profiles_.known())) continue;
         } else {
           s.add_problem(is_utf8(s.primary().value->raw) ? problem::corrupt : problem::binary);
         }

@@ -65,9 +65,11 @@ class SessionScanner {
   ScanCounters counters_;
 };
 
-// Whether a built-in profile outside `selected` (left out by --profile) claims a value under the same shared
-// layout (session:*) by its shape: then it is that store's session, not an unknown one.
-bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<const Profile*>& selected);
+// Whether a known profile (ProfileSet::known(): built-ins and --profiles-file) outside `selected` (left out
+// by --profile) claims a value under the same shared layout (session:*) by its shape: then it is that
+// store's session, not an unknown one.
+bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<const Profile*>& selected,
+                                   const std::vector<Profile>& known);
 
 // Appends the commands that read a key's value for its expected type.
 void append_value_command(std::vector<redis::Command>& cmds, const std::string& key, const std::string& type);
