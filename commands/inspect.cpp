@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "key_pattern.h"
 #include "output/records.h"
+#include "redis/reply.h"
 #include "registry.h"
 #include "session_scanner.h"
 #include "session_view.h"
@@ -82,6 +83,7 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
       }
       // A pointer key (session:chat:{chat_id}): the session it names, or the pointer itself when that is gone.
       redis::Reply pointed = client.run1({"GET", target});
+      if (pointed.is_error()) redis::throw_reply_error(pointed, "reading " + printable(target));  // NOPERM: exit 4
       if (!pointed.is_string()) return out;
       if (auto s = scanner.load(p, pointed.str); s && s->primary().exists()) {
         out.push_back(std::move(*s));
@@ -107,14 +109,18 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
   auto as_unknown = [](Session& s, const Profile& p) {
     s.profile = nullptr;
     s.layout = p.primary.pattern.text();
-    s.problems.clear();
+    // Damage found while it was read as p's stays reported, as list reports it.
+    std::vector<std::string> kept;
+    for (const auto& pr : s.problems) {
+      if (pr == problem::corrupt || pr == problem::binary) kept.push_back(pr);
+    }
+    s.problems = kept;
     s.state.reset();
     s.last_activity.reset();
     s.pointers.clear();
     analyse_session(s);
   };
   std::optional<AuthError> denied;  // an ACL user may read one app's keys and not another's
-  std::size_t denials = 0;
   for (const auto& [p, id] : tries) {
     std::string key = p->primary.pattern.key_for(id);
     std::optional<Session> s;
@@ -122,7 +128,6 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
       s = scanner.load(*p, id);
     } catch (const AuthError& e) {
       if (!denied) denied = e;
-      ++denials;
       continue;
     }
     if (!s) continue;
@@ -130,7 +135,7 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
       auto doc = s->primary().value ? parse_json(s->primary().value->raw) : std::nullopt;
       if (doc && !p->shape_matches(*doc)) {
         // Another profile on the same layout may own it; if none does, it is shown as unknown below.
-        if (claimed_by_unselected_profile(*doc, {p})) continue;
+        if (claimed_by_unselected_profile(*doc, {p}, profiles.known())) continue;
         as_unknown(*s, *p);
         unclaimed.push_back(std::move(*s));
         continue;
@@ -147,8 +152,9 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
     loaded_keys.push_back(s.primary().key);
     out.push_back(std::move(s));
   }
-  // Denied everywhere it was looked for: that is the answer, not "no session".
-  if (out.empty() && denied && denials == tries.size()) throw *denied;
+  // Nothing readable, and some layouts were denied: "no session" would be a guess, so the denial is
+  // the answer (exit 4), as it is for the same target given as a full key.
+  if (out.empty() && denied) throw *denied;
   return out;
 }
 

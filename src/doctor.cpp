@@ -34,11 +34,11 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   } else if (problem_name == problem::corrupt) {
     f.severity = "error";
     f.message = "values that are not valid JSON where the app expects JSON (the app resets or fails on them)";
-    f.fix = fmt::format("sessionctl delete{} ID… --yes   (after 'sessionctl inspect ID')", prof);
+    f.fix = fmt::format("sessionctl delete{} --yes ID…   (after 'sessionctl inspect ID')", prof);
   } else if (problem_name == problem::binary) {
     f.severity = "error";
     f.message = "binary (non-UTF-8) values where the app expects JSON text";
-    f.fix = fmt::format("sessionctl delete{} ID… --yes   (after 'sessionctl inspect ID')", prof);
+    f.fix = fmt::format("sessionctl delete{} --yes ID…   (after 'sessionctl inspect ID')", prof);
   } else if (problem_name == problem::ttl_too_long) {
     f.severity = "warning";
     f.message = fmt::format("TTL longer than the profile allows ({})", ttl_arg(p ? p->max_ttl : std::nullopt, "?"));
@@ -47,7 +47,7 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   } else if (problem_name == problem::bad_id) {
     f.severity = "error";
     f.message = "session ids that are not server-made UUIDs: a client chose its own id (seed 001 Q9)";
-    f.fix = fmt::format("sessionctl delete{} ID… --yes", prof);
+    f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
   } else if (problem_name == problem::too_big) {
     f.severity = "warning";
     f.message = fmt::format("sessions larger than {} bytes", p && p->max_size ? std::to_string(*p->max_size) : "the threshold");
@@ -162,12 +162,15 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
   for (const auto& key : order) {
     Finding& f = grouped[key];
     // With every affected id at hand, the fix names them: a command to copy, not a template.
-    if (auto pos = f.fix.find("ID…"); pos != std::string::npos && f.count == static_cast<long long>(f.examples.size()) &&
+    // Only for a known profile (unknown sessions' examples are keys, not ids), and after "--" so that
+    // a client-chosen id such as "--match=*" can never be read as an option.
+    if (auto pos = f.fix.find("ID…"); pos != std::string::npos && f.profile != "unknown" &&
+                                      f.count == static_cast<long long>(f.examples.size()) &&
         std::none_of(f.examples.begin(), f.examples.end(), [](const std::string& e) {
           return std::any_of(e.begin(), e.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
         })) {
-      std::string ids;
-      for (const auto& e : f.examples) ids += (ids.empty() ? "" : " ") + shell_quote(e);
+      std::string ids = "--";
+      for (const auto& e : f.examples) ids += " " + shell_quote(e);
       f.fix.replace(pos, std::string("ID…").size(), ids);
     }
     report.findings.push_back(std::move(f));

@@ -356,7 +356,7 @@ TEST_CASE("doctor finds every anomaly, each with a fix, and exits 1", "[readpath
   CHECK_THAT(finding(doc, "orphan", "trt")["fix"].get<std::string>(), Contains("cleanup") && Contains("trt"));
   CHECK_THAT(finding(doc, "persistence_off", nullptr)["fix"].get<std::string>(), Contains("appendonly"));
   // When every affected id is known, the fix names them: a command to copy, not a template.
-  CHECK(finding(doc, "id_not_uuid", "openvaa")["fix"] == "sessionctl delete --profile openvaa client-chosen-id --yes");
+  CHECK(finding(doc, "id_not_uuid", "openvaa")["fix"] == "sessionctl delete --profile openvaa --yes -- client-chosen-id");
   // Nothing about healthy sessions, nor about the meta hash trt never gives a TTL.
   CHECK_FALSE(has_finding(doc, "no_ttl", "trt"));
   for (const auto& f : doc["findings"]) {
