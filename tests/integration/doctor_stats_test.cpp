@@ -13,6 +13,7 @@
 
 #include "process.h"
 #include "redis_server.h"
+#include "sessionctl_cli.h"
 #include "temp_dir.h"
 
 #ifndef SESSIONCTL_SOURCE_DIR
@@ -24,37 +25,12 @@ using nlohmann::json;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
+using testsupport::fixture;
+using testsupport::sctl;
+using testsupport::sctl_json;
+constexpr auto q = &testsupport::cli_quote;
 
 namespace {
-
-std::string fixture(const std::string& name) {
-  return testsupport::read_file(std::string(SESSIONCTL_SOURCE_DIR) + "/tests/fixtures/" + name);
-}
-
-RunResult sctl(const RedisServer& server, std::vector<std::string> args) {
-  args.insert(args.begin(), {"-u", server.url()});
-  return testsupport::run_sessionctl(args, {}, "", 60000);
-}
-
-json sctl_json(const RedisServer& server, std::vector<std::string> args, int expect_exit) {
-  args.insert(args.end(), {"-o", "json"});
-  RunResult r = sctl(server, args);
-  INFO(r);
-  REQUIRE(r.exit_code == expect_exit);
-  json doc = json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(doc.is_discarded());
-  return doc;
-}
-
-// A redis-cli argument: double-quoted, with the escapes redis-cli understands.
-std::string q(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 long long info_field(const RedisServer& server, const std::string& section, const std::string& field) {
   std::istringstream in(server.cli({"INFO", section}));

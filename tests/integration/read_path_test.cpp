@@ -17,6 +17,7 @@
 
 #include "process.h"
 #include "redis_server.h"
+#include "sessionctl_cli.h"
 #include "temp_dir.h"
 
 #ifndef SESSIONCTL_SOURCE_DIR
@@ -29,28 +30,13 @@ using nlohmann::json;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
+using testsupport::fixture;
+using testsupport::fixture_path;
+using testsupport::sctl;
+using testsupport::sctl_json;
+constexpr auto q = &testsupport::cli_quote;
 
 namespace {
-
-std::string fixture_path(const std::string& name) { return std::string(SESSIONCTL_SOURCE_DIR) + "/tests/fixtures/" + name; }
-std::string fixture(const std::string& name) { return testsupport::read_file(fixture_path(name)); }
-
-RunResult sctl(const RedisServer& server, std::vector<std::string> args, int timeout_ms = 60000) {
-  args.insert(args.begin(), {"-u", server.url()});
-  return testsupport::run_sessionctl(args, {}, "", timeout_ms);
-}
-
-// Runs sessionctl and parses its stdout as one JSON document; fails the test with the output when it is not.
-json sctl_json(const RedisServer& server, std::vector<std::string> args, int expect_exit = 0) {
-  args.push_back("-o");
-  args.push_back("json");
-  RunResult r = sctl(server, args);
-  INFO(r);
-  REQUIRE(r.exit_code == expect_exit);
-  json doc = json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(doc.is_discarded());
-  return doc;
-}
 
 std::vector<json> parse_jsonl(const std::string& text) {
   std::vector<json> out;
@@ -80,26 +66,6 @@ std::set<std::string> list_ids(const RedisServer& server, std::vector<std::strin
   json doc = sctl_json(server, args);
   CHECK(doc["summary"]["sessions"] == doc["sessions"].size());
   return ids_of(doc["sessions"]);
-}
-
-// A redis-cli argument: double-quoted, with the escapes redis-cli understands.
-std::string q(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 double now_s() {

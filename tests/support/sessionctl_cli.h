@@ -1,0 +1,66 @@
+// Helpers the read-path integration tests share: fixtures, running sessionctl against a test server,
+// and quoting for redis-cli scripts. Header-only: they use Catch2's assertions.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "process.h"
+#include "redis_server.h"
+
+#ifndef SESSIONCTL_SOURCE_DIR
+#error "SESSIONCTL_SOURCE_DIR must be defined to the source tree"
+#endif
+
+namespace testsupport {
+
+inline std::string fixture_path(const std::string& name) {
+  return std::string(SESSIONCTL_SOURCE_DIR) + "/tests/fixtures/" + name;
+}
+
+// The text of tests/fixtures/<name>.
+inline std::string fixture(const std::string& name) { return read_file(fixture_path(name)); }
+
+// Runs sessionctl with -u <server> in front of args.
+inline RunResult sctl(const RedisServer& server, std::vector<std::string> args, int timeout_ms = 60000) {
+  args.insert(args.begin(), {"-u", server.url()});
+  return run_sessionctl(args, {}, "", timeout_ms);
+}
+
+// Runs sessionctl with -o json and parses its stdout as one JSON document; fails the test with the
+// output when the exit code is not expect_exit or stdout is not JSON.
+inline nlohmann::json sctl_json(const RedisServer& server, std::vector<std::string> args, int expect_exit = 0) {
+  args.push_back("-o");
+  args.push_back("json");
+  RunResult r = sctl(server, args);
+  INFO(r);
+  REQUIRE(r.exit_code == expect_exit);
+  nlohmann::json doc = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(doc.is_discarded());
+  return doc;
+}
+
+// A redis-cli argument: double-quoted, with the escapes redis-cli understands.
+inline std::string cli_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace testsupport
