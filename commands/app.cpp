@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "errors.h"
+#include "util/errors.h"
 #include "registry.h"
 #include "util/interrupt.h"
 

@@ -7,11 +7,11 @@
 #include <optional>
 #include <string>
 
-#include "output/format.h"
-#include "output/terminal.h"
-#include "profile.h"
+#include "render/format.h"
+#include "render/terminal.h"
+#include "session/profile.h"
 #include "redis/client.h"
-#include "settings.h"
+#include "config/settings.h"
 
 namespace sessionctl::cli {
 

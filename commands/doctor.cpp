@@ -3,10 +3,10 @@
 
 #include <fmt/format.h>
 
-#include "doctor.h"
-#include "errors.h"
-#include "output/progress.h"
-#include "output/records.h"
+#include "report/doctor.h"
+#include "util/errors.h"
+#include "render/progress.h"
+#include "render/records.h"
 #include "registry.h"
 
 namespace sessionctl::cli {

@@ -4,13 +4,13 @@
 
 #include <fmt/format.h>
 
-#include "errors.h"
-#include "key_pattern.h"
-#include "output/records.h"
+#include "util/errors.h"
+#include "session/key_pattern.h"
+#include "render/records.h"
 #include "redis/reply.h"
 #include "registry.h"
-#include "session_scanner.h"
-#include "session_view.h"
+#include "session/scanner.h"
+#include "render/session_view.h"
 
 namespace sessionctl::cli {
 namespace {

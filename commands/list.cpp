@@ -6,13 +6,13 @@
 
 #include <fmt/format.h>
 
-#include "errors.h"
-#include "output/progress.h"
-#include "output/records.h"
+#include "util/errors.h"
+#include "render/progress.h"
+#include "render/records.h"
 #include "registry.h"
 #include "selection.h"
-#include "session_scanner.h"
-#include "session_view.h"
+#include "session/scanner.h"
+#include "render/session_view.h"
 
 namespace sessionctl::cli {
 namespace {

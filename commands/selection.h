@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "registry.h"
-#include "session_filter.h"
+#include "session/filter.h"
 
 namespace sessionctl::cli {
 

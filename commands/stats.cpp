@@ -1,10 +1,10 @@
 // sessionctl stats: per-profile counts, TTL and size histograms, states, anomalies.
 #include <ostream>
 
-#include "output/progress.h"
-#include "output/records.h"
+#include "render/progress.h"
+#include "render/records.h"
 #include "registry.h"
-#include "stats.h"
+#include "report/stats.h"
 
 namespace sessionctl::cli {
 

@@ -1,9 +1,9 @@
 // sessionctl status: reachable?, server, persistence, memory, sessions per profile.
 #include <ostream>
 
-#include "output/records.h"
+#include "render/records.h"
 #include "registry.h"
-#include "status.h"
+#include "report/status.h"
 
 namespace sessionctl::cli {
 

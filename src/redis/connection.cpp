@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "errors.h"
+#include "util/errors.h"
 #include "redis/transport.h"
 
 namespace sessionctl::redis {

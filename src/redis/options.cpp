@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "errors.h"
+#include "util/errors.h"
 
 namespace sessionctl::redis {
 namespace {

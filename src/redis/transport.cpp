@@ -23,7 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "errors.h"
+#include "util/errors.h"
 #include "util/interrupt.h"
 
 namespace sessionctl::redis {

@@ -2,7 +2,7 @@
 
 #include <csignal>
 
-#include "errors.h"
+#include "util/errors.h"
 
 namespace sessionctl {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_probe.h"
+#include "json/probe.h"
 
 using sessionctl::probe_json;
 

@@ -1,4 +1,4 @@
-#include "mask.h"
+#include "mask/mask.h"
 
 #include <catch2/catch.hpp>
 #include <cstdint>

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "errors.h"
-#include "key_pattern.h"
-#include "profile.h"
+#include "util/errors.h"
+#include "session/key_pattern.h"
+#include "session/profile.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;

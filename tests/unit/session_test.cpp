@@ -4,14 +4,14 @@
 #include <string>
 #include <vector>
 
-#include "errors.h"
-#include "profile.h"
+#include "util/errors.h"
+#include "session/profile.h"
 #include "redis/reply.h"
-#include "session.h"
-#include "session_filter.h"
-#include "session_scanner.h"
-#include "stats.h"
-#include "value_view.h"
+#include "session/session.h"
+#include "session/filter.h"
+#include "session/scanner.h"
+#include "report/stats.h"
+#include "render/value_view.h"
 
 using Catch::Matchers::Contains;
 using nlohmann::json;

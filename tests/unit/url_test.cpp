@@ -7,9 +7,9 @@
 #include <map>
 #include <string>
 
-#include "errors.h"
+#include "util/errors.h"
 #include "redis/options.h"
-#include "settings.h"
+#include "config/settings.h"
 
 using sessionctl::ExitCode;
 using sessionctl::GlobalOptions;

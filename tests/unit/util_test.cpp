@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "errors.h"
-#include "key_pattern.h"
-#include "output/terminal.h"
+#include "util/errors.h"
+#include "session/key_pattern.h"
+#include "render/terminal.h"
 #include "redis/reply.h"
 #include "util/duration.h"
 

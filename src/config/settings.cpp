@@ -1,0 +1,94 @@
+#include "config/settings.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "util/errors.h"
+#include "util/duration.h"
+
+namespace sessionctl {
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string read_password_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(fmt::format("cannot read password file {}: check the path and permissions", path));
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw UsageError(fmt::format("password file {} is empty", path));
+  return line;
+}
+
+ResolvedConnection resolve_connection(const GlobalOptions& g, const EnvLookup& env,
+                                      const std::function<std::string(const std::string&)>& prompt) {
+  ResolvedConnection out;
+  std::string url;
+  if (!g.url.empty()) {
+    url = g.url;
+    out.url_source = "--url";
+  } else {
+    for (const char* name : {"SESSIONCTL_URL", "REDIS_URL", "CHANNEL_REDIS_URL"}) {
+      if (auto v = env(name)) {
+        url = *v;
+        out.url_source = name;
+        break;
+      }
+    }
+    if (url.empty()) {
+      url = "redis://127.0.0.1:6379/0";
+      out.url_source = "default";
+    }
+  }
+  try {
+    out.options = redis::parse_url(url);
+  } catch (const UsageError& e) {
+    // Never echo the URL itself: it may carry a password.
+    throw UsageError(fmt::format("{} (from {})", e.what(), out.url_source));
+  }
+  redis::ConnectionOptions& o = out.options;
+  if (o.password) out.password_source = "URL";
+  if (!g.user.empty()) o.user = g.user;
+  if (g.db) {
+    if (*g.db < 0) throw UsageError("--db must be 0 or more");
+    o.db = *g.db;
+  }
+  if (!g.password_file.empty()) {
+    o.password = read_password_file(g.password_file);
+    out.password_source = "--password-file";
+  } else if (g.askpass) {
+    o.password = prompt(fmt::format("Password for {}: ", redis::redacted_url(o)));
+    out.password_source = "--askpass";
+  } else if (!o.password) {
+    for (const char* name : {"REDISCLI_AUTH", "REDIS_PASSWORD"}) {
+      if (auto v = env(name)) {
+        o.password = *v;
+        out.password_source = name;
+        break;
+      }
+    }
+  }
+  if (g.tls && o.scheme == redis::Scheme::tcp) o.scheme = redis::Scheme::tls;
+  bool tls_flags = !g.cacert.empty() || !g.cacertdir.empty() || !g.cert.empty() || !g.key.empty() || !g.sni.empty() ||
+                   g.insecure;
+  if (tls_flags && o.scheme != redis::Scheme::tls) {
+    throw UsageError("TLS flags given for a non-TLS connection: use a rediss:// URL or --tls");
+  }
+  o.tls = {g.cacert, g.cacertdir, g.cert, g.key, g.sni, g.insecure};
+  if (!g.cert.empty() != !g.key.empty()) throw UsageError("--cert and --key go together");
+  o.connect_timeout = parse_duration(g.connect_timeout, "--connect-timeout");
+  o.command_timeout = parse_duration(g.timeout, "--timeout");
+  if (o.connect_timeout.count() <= 0) throw UsageError("--connect-timeout must be above 0");
+  if (o.command_timeout.count() <= 0) throw UsageError("--timeout must be above 0");
+  return out;
+}
+
+}  // namespace sessionctl

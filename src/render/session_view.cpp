@@ -1,0 +1,216 @@
+#include "render/session_view.h"
+
+#include <fmt/format.h>
+
+#include "util/bytes.h"
+#include "util/duration.h"
+#include "render/value_view.h"
+
+namespace sessionctl {
+
+using nlohmann::json;
+
+std::string ttl_text(long long ttl_ms) {
+  if (ttl_ms == -1) return "no TTL";
+  if (ttl_ms < 0) return "gone";
+  return format_duration(std::chrono::milliseconds(ttl_ms));
+}
+
+SessionRow::SessionRow(const Session& s, bool w, double now)
+    : id(s.id), profile(s.profile_name()), layout(s.profile ? "" : s.layout), keys(s.key_count()), ttl_ms(s.ttl_ms()),
+      size_bytes(s.size()), problems(s.problems), wide(w) {
+  if (!wide) return;
+  state = s.state;
+  last_activity = s.last_activity;
+  if (s.last_activity) idle_ms = static_cast<long long>((now - *s.last_activity) * 1000);
+}
+
+void SessionRow::append_json(std::string& out) const {
+  out += "{\"id\":";
+  append_json_string(out, id);
+  out += ",\"profile\":";
+  append_json_string(out, profile);
+  if (!layout.empty()) {
+    out += ",\"layout\":";
+    append_json_string(out, layout);
+  }
+  out += fmt::format(",\"keys\":{},\"ttl_ms\":{},\"size_bytes\":{},\"problems\":[", keys, ttl_ms, size_bytes);
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, problems[i]);
+  }
+  out += ']';
+  if (wide) {
+    out += ",\"state\":";
+    if (state) {
+      append_json_string(out, *state);
+    } else {
+      out += "null";
+    }
+    out += ",\"last_activity\":";
+    if (last_activity) {
+      append_json_string(out, rfc3339(*last_activity));
+    } else {
+      out += "null";
+    }
+    out += idle_ms ? fmt::format(",\"idle_ms\":{}", *idle_ms) : std::string(",\"idle_ms\":null");
+  }
+  out += '}';
+}
+
+json SessionRow::to_json() const {
+  std::string text;
+  append_json(text);
+  return json::parse(text);
+}
+
+std::vector<Cell> SessionRow::cells() const {
+  std::vector<Cell> row;
+  row.push_back({profile, profile == "unknown" ? Style::yellow : Style::plain});
+  row.push_back({std::to_string(keys)});
+  row.push_back({ttl_text(ttl_ms), ttl_ms == -1 ? Style::red : Style::plain});
+  row.push_back({human_bytes(size_bytes)});
+  if (wide) {
+    row.push_back({state ? printable(*state) : "-"});
+    row.push_back({idle_ms ? format_duration(std::chrono::milliseconds(*idle_ms)) : "-"});
+  }
+  std::string p;
+  for (const auto& x : problems) p += (p.empty() ? "" : ",") + x;
+  row.push_back({p, p.empty() ? Style::plain : Style::red});
+  // Id last: it is the widest and most variable column, truncated on narrow terminals.
+  row.push_back({printable(id)});
+  return row;
+}
+
+std::vector<Table::Column> session_list_columns(bool wide) {
+  std::vector<Table::Column> cols = {{"PROFILE"}, {"KEYS", Align::right}, {"TTL", Align::right}, {"SIZE", Align::right}};
+  if (wide) {
+    cols.push_back({"STATE"});
+    cols.push_back({"IDLE", Align::right});
+  }
+  cols.push_back({"PROBLEMS"});
+  cols.push_back({"ID"});
+  return cols;
+}
+
+json session_detail_json(const Session& s, bool reveal) {
+  json j = SessionRow(s, true, unix_now()).to_json();
+  j["masked"] = !reveal;
+  json keys = json::array();
+  for (std::size_t i = 0; i < s.keys.size(); ++i) {
+    const KeyInfo& k = s.keys[i];
+    json kj = {{"key", k.key}, {"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
+    if (k.exists() && k.value) {
+      std::optional<Encoding> expected;
+      if (const KeyRole* role = s.role_of(i)) {
+        expected = role->encoding;
+      } else if (!s.profile && i == 0 && !s.layout.empty()) {
+        expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON
+      }
+      json v = present_value(*k.value, s.profile, reveal, expected);
+      kj["encoding"] = v["encoding"];
+      kj["value"] = v["value"];
+    }
+    keys.push_back(kj);
+  }
+  j["key_details"] = keys;
+  json indexes = json::array();
+  if (s.profile) {
+    for (const auto& ix : s.profile->indexes) {
+      if (ix.kind == IndexSpec::Kind::zset_of_ids) {
+        indexes.push_back({{"key", ix.pattern.text()},
+                           {"member", s.id},
+                           {"present", s.index_score.has_value()},
+                           {"score", s.index_score ? json(*s.index_score) : json(nullptr)}});
+      }
+    }
+    for (const auto& e : s.pointers) {
+      indexes.push_back({{"key", e.key},
+                         {"role", e.role},
+                         {"points_to", e.target ? json(*e.target) : json(nullptr)},
+                         {"present", e.target == s.id && s.primary().exists()},
+                         {"ttl_ms", e.ttl_ms}});
+    }
+  }
+  j["indexes"] = indexes;
+  return j;
+}
+
+namespace {
+
+std::string indent_lines(const std::string& text, const std::string& pad) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    out += pad + text.substr(start, end == std::string::npos ? std::string::npos : end - start) + "\n";
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string scalar_text(const json& v) { return v.is_string() ? printable(v.get<std::string>()) : dump_json(v, false); }
+
+}  // namespace
+
+std::string render_session_detail(const json& d, const Terminal& term) {
+  std::string out;
+  out += term.paint(Style::bold, fmt::format("{} {}", d["profile"].get<std::string>(), printable(d["id"].get<std::string>())));
+  const auto nkeys = d["keys"].get<std::size_t>();
+  out += fmt::format("  ({} {}, TTL {}, {})", nkeys, nkeys == 1 ? "key" : "keys", ttl_text(d["ttl_ms"].get<long long>()),
+                     human_bytes(d["size_bytes"].get<long long>()));
+  if (d["state"].is_string()) out += fmt::format(", state {}", printable(d["state"].get<std::string>()));
+  if (d["last_activity"].is_string()) out += fmt::format(", last activity {}", d["last_activity"].get<std::string>());
+  out += "\n";
+  if (!d["problems"].empty()) {
+    std::string p;
+    for (const auto& x : d["problems"]) p += (p.empty() ? "" : ", ") + x.get<std::string>();
+    out += term.paint(Style::red, "  problems: " + p) + "\n";
+  }
+  for (const auto& k : d["key_details"]) {
+    out += fmt::format("\n  {} {}  {}  TTL {}  {}\n", term.paint(Style::cyan, printable(k["key"].get<std::string>())),
+                       term.paint(Style::dim, "(" + k["role"].get<std::string>() + ")"), k["type"].get<std::string>(),
+                       ttl_text(k["ttl_ms"].get<long long>()), human_bytes(k["size_bytes"].get<long long>()));
+    if (!k.contains("value")) continue;
+    const json& v = k["value"];
+    std::string enc = k["encoding"].get<std::string>();
+    if (enc.rfind("fields", 0) == 0) {
+      Table t({{"FIELD"}, {"VALUE"}});
+      for (const auto& [f, fv] : v.items()) t.add({{printable(f)}, {scalar_text(fv)}});
+      out += indent_lines(t.render(term), "    ");
+    } else if (enc.rfind("items", 0) == 0) {
+      std::size_t n = 0;
+      for (const auto& item : v) out += fmt::format("    {:>3}. {}\n", ++n, scalar_text(item));
+    } else if (enc == "members") {
+      Table t({{"MEMBER"}, {"SCORE", Align::right}});
+      for (const auto& m : v) t.add({{scalar_text(m["member"])}, {dump_json(m["score"], false)}});
+      out += indent_lines(t.render(term), "    ");
+    } else if (enc == "json") {
+      out += indent_lines(dump_json(v, true), "    ");
+    } else {
+      std::string label = enc == "base64"    ? "(binary, base64) "
+                          : enc == "corrupt" ? "(not valid JSON; shown by length, --reveal shows it) "
+                                             : "";
+      out += indent_lines(label + scalar_text(v), "    ");
+    }
+  }
+  for (const auto& ix : d["indexes"]) {
+    std::string what;
+    if (ix.contains("points_to")) {  // a pointer key such as session:chat:{chat_id}
+      const bool to_here = ix["points_to"] == d["id"];
+      what = !ix["points_to"].is_string() ? std::string("missing")
+             : !to_here ? "points to another session: " + printable(ix["points_to"].get<std::string>())
+             : ix["present"].get<bool>() ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
+                                         : fmt::format("points to this session, which is gone; TTL {}",
+                                                       ttl_text(ix["ttl_ms"].get<long long>()));
+    } else {
+      what = ix["present"].get<bool>() ? fmt::format("member, score {}", dump_json(ix["score"], false))
+                                       : std::string("not a member");
+    }
+    out += fmt::format("\n  index {}: {}\n", printable(ix["key"].get<std::string>()), what);
+  }
+  return out;
+}
+
+}  // namespace sessionctl

@@ -1,0 +1,39 @@
+// Sessions rendered for people and scripts: list rows and whole-session detail (inspect).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "render/records.h"
+#include "render/terminal.h"
+#include "session/session.h"
+
+namespace sessionctl {
+
+// One `list` item (schema sessionctl.list v1): a plain value, cheap to copy for sorting.
+struct SessionRow : Record {
+  std::string id, profile, layout;
+  std::size_t keys = 0;
+  long long ttl_ms = -2, size_bytes = 0;
+  std::vector<std::string> problems;
+  bool wide = false;  // state, last_activity and idle_ms are part of the record
+  std::optional<std::string> state;
+  std::optional<double> last_activity;
+  std::optional<long long> idle_ms;
+
+  SessionRow(const Session& s, bool wide, double now);
+  void append_json(std::string& out) const override;
+  std::vector<Cell> cells() const override;
+  nlohmann::json to_json() const;
+};
+// Table columns for list records, in the order SessionRow::cells() fills them.
+std::vector<Table::Column> session_list_columns(bool wide);
+
+// One `inspect` record: every key with type, TTL, size and decoded (masked unless reveal) value.
+nlohmann::json session_detail_json(const Session& s, bool reveal);
+// The same, for a person: JSON pretty-printed, hashes as field tables, lists numbered, zsets with scores.
+std::string render_session_detail(const nlohmann::json& detail, const Terminal& term);
+
+// "59m12s" for a PTTL in ms, "no TTL" for -1, "gone" for -2.
+std::string ttl_text(long long ttl_ms);
+
+}  // namespace sessionctl

@@ -1,0 +1,166 @@
+#include "render/terminal.h"
+
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "util/errors.h"
+
+namespace sessionctl {
+
+Terminal Terminal::detect(bool no_color) {
+  Terminal t;
+  t.stdout_tty_ = isatty(STDOUT_FILENO) == 1;
+  t.stderr_tty_ = isatty(STDERR_FILENO) == 1;
+  t.stdin_tty_ = isatty(STDIN_FILENO) == 1;
+  const char* nc = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  t.color_ = t.stdout_tty_ && !no_color && !(nc && *nc) && !(term && std::string(term) == "dumb");
+  if (t.stdout_tty_) {
+    winsize ws{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) t.width_ = ws.ws_col;
+    if (const char* cols = std::getenv("COLUMNS")) t.width_ = std::atoi(cols);
+  }
+  return t;
+}
+
+Terminal Terminal::plain(int width) {
+  Terminal t;
+  t.width_ = width;
+  return t;
+}
+
+std::string Terminal::paint(Style style, const std::string& text) const {
+  if (!color_ || style == Style::plain) return text;
+  const char* code = "0";
+  switch (style) {
+    case Style::bold: code = "1"; break;
+    case Style::dim: code = "2"; break;
+    case Style::red: code = "31"; break;
+    case Style::green: code = "32"; break;
+    case Style::yellow: code = "33"; break;
+    case Style::cyan: code = "36"; break;
+    case Style::plain: break;
+  }
+  return fmt::format("\033[{}m{}\033[0m", code, text);
+}
+
+std::string Terminal::read_secret(const std::string& prompt) const {
+  FILE* tty = std::fopen("/dev/tty", "r+");
+  if (!tty) throw UsageError("--askpass needs a terminal; use --password-file or REDISCLI_AUTH in scripts");
+  int fd = fileno(tty);
+  termios old{};
+  bool restore = tcgetattr(fd, &old) == 0;
+  if (restore) {
+    termios noecho = old;
+    noecho.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(fd, TCSAFLUSH, &noecho);
+  }
+  std::fputs(prompt.c_str(), tty);
+  std::fflush(tty);
+  std::string line;
+  int c;
+  while ((c = std::fgetc(tty)) != EOF && c != '\n') line += static_cast<char>(c);
+  if (restore) tcsetattr(fd, TCSAFLUSH, &old);
+  std::fputs("\n", tty);
+  std::fclose(tty);
+  return line;
+}
+
+bool Terminal::confirm(const std::string& question) const {
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES";
+}
+
+namespace {
+
+// Decodes one UTF-8 code point at s[i]; returns its length or 0 when invalid.
+std::size_t utf8_decode(const std::string& s, std::size_t i, char32_t& cp) {
+  auto b = static_cast<unsigned char>(s[i]);
+  std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c >> 6) != 2) return 0;
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8: shown as \xNN.
+  constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
+  return len;
+}
+
+bool is_wide(char32_t cp) {
+  return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+         (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) || (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+}  // namespace
+
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  bool in_escape = false;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '\033') {
+      in_escape = true;
+      ++i;
+      continue;
+    }
+    if (in_escape) {
+      if (text[i] == 'm') in_escape = false;
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    std::size_t len = utf8_decode(text, i, cp);
+    if (len == 0) {
+      width += 4;  // shown as \xNN
+      ++i;
+      continue;
+    }
+    if (!(cp >= 0x300 && cp <= 0x36F)) width += is_wide(cp) ? 2 : 1;
+    i += len;
+  }
+  return width;
+}
+
+std::string printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    std::size_t len = utf8_decode(text, i, cp);
+    if (len == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
+      ++i;
+      continue;
+    }
+    if (cp == '\\') {
+      out += "\\\\";  // so that "\\n" in a shown id cannot be mistaken for an escaped newline
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
+    } else {
+      out.append(text, i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace sessionctl

@@ -1,0 +1,222 @@
+#include "report/doctor.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "render/records.h"
+#include "session/scanner.h"
+#include "util/duration.h"
+
+namespace sessionctl {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kExamples = 5;
+
+std::string ttl_arg(const std::optional<std::chrono::milliseconds>& d, const char* fallback) {
+  return d ? format_duration(*d) : fallback;
+}
+
+// Where a problem on a session of `p` comes from and how to fix it.
+Finding session_finding(const std::string& problem_name, const Profile* p) {
+  Finding f;
+  f.code = problem_name;
+  f.profile = p ? p->name : "unknown";
+  std::string prof = p ? " --profile " + p->name : "";
+  if (problem_name == problem::no_ttl) {
+    f.severity = "error";
+    f.message = "session keys without a TTL: they never expire (privacy and memory risk)";
+    f.fix = fmt::format("sessionctl extend{} --no-ttl --ttl {} --yes", prof, ttl_arg(p ? p->default_ttl : std::nullopt, "24h"));
+  } else if (problem_name == problem::corrupt) {
+    f.severity = "error";
+    f.message = "values that are not valid JSON where the app expects JSON (the app resets or fails on them)";
+    f.fix = fmt::format("sessionctl delete{} --yes ID…   (after 'sessionctl inspect ID')", prof);
+  } else if (problem_name == problem::binary) {
+    f.severity = "error";
+    f.message = "binary (non-UTF-8) values where the app expects JSON text";
+    f.fix = fmt::format("sessionctl delete{} --yes ID…   (after 'sessionctl inspect ID')", prof);
+  } else if (problem_name == problem::ttl_too_long) {
+    f.severity = "warning";
+    f.message = fmt::format("TTL longer than the profile allows ({})", ttl_arg(p ? p->max_ttl : std::nullopt, "?"));
+    f.fix = fmt::format("sessionctl extend{} --ttl-above {} --ttl {} --yes", prof, ttl_arg(p ? p->max_ttl : std::nullopt, "24h"),
+                        ttl_arg(p ? p->max_ttl : std::nullopt, "24h"));
+  } else if (problem_name == problem::bad_id) {
+    f.severity = "error";
+    f.message = "session ids that are not server-made UUIDs: a client chose its own id (seed 001 Q9)";
+    f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
+  } else if (problem_name == problem::too_big) {
+    f.severity = "warning";
+    f.message = fmt::format("sessions larger than {} bytes", p && p->max_size ? std::to_string(*p->max_size) : "the threshold");
+    f.fix = fmt::format("sessionctl list{} --sort size --limit 20", prof);
+  } else if (problem_name == problem::wrong_type) {
+    f.severity = "error";
+    f.message = "keys of another Redis type than the profile's layout says (WRONGTYPE for the app)";
+    f.fix = "sessionctl inspect ID   (then sessionctl delete ID --yes)";
+  } else if (problem_name == problem::unclassified) {
+    f.severity = "warning";
+    f.message = "keys under a shared session prefix whose value fits no profile";
+    f.fix = "sessionctl inspect KEY   (or describe the store in --profiles-file)";
+  } else if (problem_name == problem::history_over_cap) {
+    f.severity = "warning";
+    f.message = "history lists longer than the app's cap (LTRIM not applied)";
+    f.fix = fmt::format("sessionctl inspect{} ID", prof);
+  } else {
+    f.severity = "warning";
+    f.message = problem_name;
+    f.fix = "sessionctl inspect ID";
+  }
+  return f;
+}
+
+}  // namespace
+
+std::string shell_quote(const std::string& w) {
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/@%+=,") ==
+                        std::string::npos) {
+    return w;
+  }
+  std::string out = "'";
+  for (char c : w) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::vector<Finding> config_findings(const StatusReport& s) {
+  std::vector<Finding> out;
+  if (s.persistence_off()) {
+    out.push_back({"error", "persistence_off", "",
+                   "persistence is off (no AOF, no RDB snapshots): a Redis restart loses every session",
+                   "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)", 1, {}});
+  }
+  // A doctor that could not look must not report a clean bill of health.
+  if (!s.info_known || !s.rdb_save_known) {
+    std::string missing = !s.info_known && !s.rdb_save_known ? "INFO and CONFIG GET are"
+                          : !s.info_known                    ? "INFO is"
+                                                             : "CONFIG GET is";
+    out.push_back({"warning", "config_unchecked", "",
+                   fmt::format("{} not permitted for this user: persistence, eviction and memory risks were not checked",
+                               missing),
+                   "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)", 1, {}});
+  }
+  if (s.maxmemory_policy.rfind("allkeys-", 0) == 0) {
+    out.push_back({"warning", "eviction_policy", "",
+                   fmt::format("maxmemory-policy {} evicts live sessions (with or without TTL) under memory pressure",
+                               s.maxmemory_policy),
+                   "redis-cli CONFIG SET maxmemory-policy volatile-lru   (or volatile-ttl)", 1, {}});
+  }
+  if (s.evicted_keys > 0) {
+    out.push_back({"error", "evicted_keys", "",
+                   fmt::format("{} keys were evicted since the server started: sessions may have been lost", s.evicted_keys),
+                   "redis-cli CONFIG SET maxmemory <larger>   (or lower session TTLs)", s.evicted_keys, {}});
+  }
+  if (auto pct = s.memory_percent(); pct && *pct > 80.0) {
+    out.push_back({"warning", "memory_high", "", fmt::format("memory at {:.0f}% of maxmemory", *pct),
+                   "redis-cli CONFIG SET maxmemory <larger>   (or sessionctl cleanup)", 1, {}});
+  }
+  return out;
+}
+
+DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status,
+                        std::function<void(const ScanCounters&)> progress) {
+  DoctorReport report;
+  report.findings = config_findings(status);
+  std::map<std::pair<std::string, std::string>, Finding> grouped;  // (code, profile) -> finding
+  std::vector<std::pair<std::string, std::string>> order;
+  auto note = [&](Finding f, const std::string& example) {
+    auto key = std::make_pair(f.code, f.profile);
+    auto it = grouped.find(key);
+    if (it == grouped.end()) {
+      f.count = 0;
+      it = grouped.emplace(key, std::move(f)).first;
+      order.push_back(key);
+    }
+    ++it->second.count;
+    if (it->second.examples.size() < kExamples) it->second.examples.push_back(example);
+  };
+  ScanOptions opts;
+  opts.fetch_values = true;
+  opts.find_orphans = true;
+  opts.progress = std::move(progress);
+  SessionScanner scanner(client, profiles, opts);
+  scanner.run(
+      [&](Session& s) {
+        ++report.sessions_checked;
+        for (const auto& p : s.problems) note(session_finding(p, s.profile), s.profile ? s.id : s.primary().key);
+        return true;
+      },
+      [&](const Orphan& o) {
+        Finding f{"warning", "orphan", o.profile,
+                  "index entries or related keys that outlived their session (no TTL, or a longer one)",
+                  fmt::format("sessionctl cleanup --profile {} --yes", o.profile), 1, {}};
+        note(std::move(f), o.member.empty() ? o.key : o.key + " → " + o.member);
+      });
+  for (const auto& key : order) {
+    Finding& f = grouped[key];
+    // With every affected id at hand, the fix names them: a command to copy, not a template.
+    // Only for a known profile (unknown sessions' examples are keys, not ids), and after "--" so that
+    // a client-chosen id such as "--match=*" can never be read as an option.
+    if (auto pos = f.fix.find("ID…"); pos != std::string::npos && f.profile != "unknown" &&
+                                      f.count == static_cast<long long>(f.examples.size()) &&
+        std::none_of(f.examples.begin(), f.examples.end(), [](const std::string& e) {
+          return std::any_of(e.begin(), e.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+        })) {
+      std::string ids = "--";
+      for (const auto& e : f.examples) ids += " " + shell_quote(e);
+      f.fix.replace(pos, std::string("ID…").size(), ids);
+    }
+    report.findings.push_back(std::move(f));
+  }
+  return report;
+}
+
+json doctor_to_json(const DoctorReport& r) {
+  json doc = json_document("sessionctl.doctor", 1);
+  doc["ok"] = r.ok();
+  doc["sessions_checked"] = r.sessions_checked;
+  json findings = json::array();
+  for (const auto& f : r.findings) {
+    findings.push_back({{"severity", f.severity},
+                        {"code", f.code},
+                        {"profile", f.profile.empty() ? json(nullptr) : json(f.profile)},
+                        {"message", f.message},
+                        {"count", f.count},
+                        {"examples", f.examples},
+                        {"fix", f.fix}});
+  }
+  doc["findings"] = findings;
+  return doc;
+}
+
+std::string render_doctor(const DoctorReport& r, const Terminal& term) {
+  if (r.ok()) {
+    return term.paint(Style::green, fmt::format("no problems found ({} sessions checked)\n", r.sessions_checked));
+  }
+  std::string out;
+  for (const auto& f : r.findings) {
+    Style st = f.severity == "error" ? Style::red : Style::yellow;
+    out += term.paint(st, f.severity) + "  ";
+    if (!f.profile.empty()) out += term.paint(Style::bold, f.profile) + ": ";
+    out += f.count > 1 && !f.profile.empty() ? fmt::format("{} × {}", f.count, f.message) : f.message;
+    out += fmt::format("  [{}]\n", f.code);
+    if (!f.examples.empty()) {
+      std::string ex;
+      for (const auto& e : f.examples) ex += (ex.empty() ? "" : ", ") + printable(e);
+      if (f.count > static_cast<long long>(f.examples.size())) ex += ", …";
+      out += term.paint(Style::dim, "       e.g. " + ex) + "\n";
+    }
+    out += "       fix: " + term.paint(Style::cyan, f.fix) + "\n";
+  }
+  out += fmt::format("\n{} problems found ({} sessions checked)\n", r.findings.size(), r.sessions_checked);
+  return out;
+}
+
+}  // namespace sessionctl

@@ -1,0 +1,49 @@
+// `doctor`: every anomaly in the session store and in the server's configuration, each with the
+// command that fixes it. Findings are grouped (one line per kind and profile) so a million keys
+// without TTL are one finding with a count, examples and one fix, not a million lines.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "render/terminal.h"
+#include "session/profile.h"
+#include "redis/client.h"
+#include "session/scanner.h"
+#include "report/status.h"
+
+namespace sessionctl {
+
+struct Finding {
+  std::string severity;   // "error" (data at risk or wrong) or "warning"
+  std::string code;       // no_ttl, corrupt_json, orphan, persistence_off, …
+  std::string profile;    // empty for server-wide findings
+  std::string message;    // what is wrong, in words
+  std::string fix;        // the command that fixes it
+  long long count = 1;
+  std::vector<std::string> examples;  // up to a few ids or keys
+};
+
+struct DoctorReport {
+  std::vector<Finding> findings;
+  long long sessions_checked = 0;
+  bool ok() const { return findings.empty(); }
+};
+
+// Runs every check. Read-only. `url_flag` is the -u argument to repeat in fix commands ("" = none).
+DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status,
+                        std::function<void(const ScanCounters&)> progress = {});
+
+// Server configuration risks from a status report (persistence off, allkeys-* eviction, evictions, memory).
+std::vector<Finding> config_findings(const StatusReport& status);
+
+nlohmann::json doctor_to_json(const DoctorReport& report);
+std::string render_doctor(const DoctorReport& report, const Terminal& term);
+
+// Quotes a word for a POSIX shell when it needs it.
+std::string shell_quote(const std::string& word);
+
+}  // namespace sessionctl

@@ -1,0 +1,61 @@
+// `stats`: per-profile figures over the whole keyspace, as data; rendered as histograms or JSON.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "render/terminal.h"
+#include "session/profile.h"
+#include "redis/client.h"
+#include "session/session.h"
+#include "session/scanner.h"
+
+namespace sessionctl {
+
+struct Histogram {
+  std::vector<std::string> labels;
+  std::vector<long long> counts;
+};
+
+// TTL buckets as RedisInsight draws them: none, <1h, 1-4h, 4-12h, 12-24h, 1-7d, >7d.
+Histogram ttl_histogram();
+// Index of the TTL bucket for a PTTL in ms (-1 = none).
+std::size_t ttl_bucket(long long ttl_ms);
+Histogram size_histogram();
+std::size_t size_bucket(long long bytes);
+
+struct ProfileStats {
+  std::string profile;
+  long long sessions = 0, keys = 0;
+  Histogram ttl = ttl_histogram();
+  Histogram size = size_histogram();
+  long long size_total = 0, size_min = -1, size_max = 0;
+  std::map<std::string, long long> states;
+  std::map<std::string, long long> problems;  // problem name -> sessions
+  long long keys_without_ttl = 0;            // keys whose role should expire but has no TTL (an anomaly)
+  long long keys_without_ttl_by_design = 0;  // keys the app never expires (TRT's :meta), not an anomaly
+  long long orphans = 0;
+
+  double size_average() const { return sessions ? static_cast<double>(size_total) / static_cast<double>(sessions) : 0; }
+  // Adds one session's figures.
+  void add(const Session& s);
+};
+
+struct StatsReport {
+  std::vector<ProfileStats> profiles;  // selected profiles in order, then "unknown" when any
+  long long vanished = 0;
+  ProfileStats& for_profile(const std::string& name);
+};
+
+// Scans every session (values included, to see states and corrupt values) and every orphan. Read-only.
+StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
+                         std::function<void(const ScanCounters&)> progress = {});
+
+nlohmann::json stats_to_json(const StatsReport& report);
+std::string render_stats(const StatsReport& report, const Terminal& term);
+
+}  // namespace sessionctl

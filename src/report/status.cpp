@@ -1,0 +1,213 @@
+#include "report/status.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "render/records.h"
+#include "render/table.h"
+#include "session/session.h"
+#include "session/scanner.h"
+#include "util/duration.h"
+
+namespace sessionctl {
+
+std::vector<std::pair<std::string, std::string>> parse_info(const std::string& info) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t start = 0;
+  while (start < info.size()) {
+    auto end = info.find('\n', start);
+    std::string line = info.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? info.size() : end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    out.emplace_back(line.substr(0, colon), line.substr(colon + 1));
+  }
+  return out;
+}
+
+std::optional<double> StatusReport::memory_percent() const {
+  if (maxmemory <= 0) return std::nullopt;
+  return 100.0 * static_cast<double>(used_memory) / static_cast<double>(maxmemory);
+}
+
+bool StatusReport::persistence_off() const {
+  return aof_enabled.has_value() && !*aof_enabled && rdb_save_known && rdb_save.empty();
+}
+
+StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bool no_touch) {
+  StatusReport r;
+  const auto& opts = client.options();
+  r.db = opts.db;
+  r.no_touch = no_touch;
+  std::map<std::string, std::string> info;
+  for (const auto& node : client.each_node({"INFO", "everything"})) {
+    if (node.reply.is_error()) {
+      if (node.reply.error_code() == "NOPERM") {
+        r.notes.push_back("INFO is not permitted for this user: server, memory and persistence fields are unknown");
+        r.info_known = false;
+        break;
+      }
+      redis::throw_reply_error(node.reply, "INFO");
+    }
+    for (auto& [k, v] : parse_info(node.reply.str)) info.emplace(k, v);
+  }
+  auto num = [&](const char* k) -> long long {
+    auto it = info.find(k);
+    return it == info.end() ? 0 : std::atoll(it->second.c_str());
+  };
+  auto str = [&](const char* k) -> std::string {
+    auto it = info.find(k);
+    return it == info.end() ? "" : it->second;
+  };
+  r.version = str("redis_version");
+  r.mode = str("redis_mode");
+  r.role = str("role");
+  r.os = str("os");
+  r.uptime_s = num("uptime_in_seconds");
+  r.connected_clients = num("connected_clients");
+  r.loading = num("loading") != 0;
+  if (info.count("aof_enabled")) r.aof_enabled = num("aof_enabled") != 0;
+  r.rdb_changes_since_save = num("rdb_changes_since_last_save");
+  r.rdb_last_save_time = num("rdb_last_save_time");
+  r.rdb_last_bgsave_status = str("rdb_last_bgsave_status");
+  r.aof_last_write_status = str("aof_last_write_status");
+  r.used_memory = num("used_memory");
+  r.maxmemory = num("maxmemory");
+  r.maxmemory_policy = str("maxmemory_policy");
+  r.evicted_keys = num("evicted_keys");
+  std::string ks = str(fmt::format("db{}", opts.db).c_str());
+  if (!ks.empty()) {
+    // "keys=10,expires=8,avg_ttl=0"
+    auto field = [&](const std::string& name) -> long long {
+      auto pos = ks.find(name + "=");
+      return pos == std::string::npos ? 0 : std::atoll(ks.c_str() + pos + name.size() + 1);
+    };
+    r.db_keys = field("keys");
+    r.db_expires = field("expires");
+  }
+
+  // CONFIG is often denied to application users; everything else still works.
+  redis::Reply cfg = client.run1({"CONFIG", "GET", "save"});
+  if (cfg.is_error()) {
+    r.notes.push_back(fmt::format("CONFIG GET is not permitted for this user ({}): the RDB snapshot schedule and "
+                                  "appendfsync are unknown; ask for +config|get to see them",
+                                  cfg.error_code()));
+  } else {
+    r.rdb_save_known = true;
+    if (cfg.elements.size() == 2) r.rdb_save = cfg.elements[1].str;
+    redis::Reply fsync = client.run1({"CONFIG", "GET", "appendfsync"});
+    if (!fsync.is_error() && fsync.elements.size() == 2) r.appendfsync = fsync.elements[1].str;
+  }
+  if (!no_touch) {
+    r.notes.push_back("CLIENT NO-TOUCH is not available (Redis < 7.2): reading values updates their LRU/LFU clock");
+  }
+
+  for (const auto& p : profiles.all()) {
+    ProfileStatus ps;
+    ps.profile = p.name;
+    if (p.default_ttl) ps.default_ttl_ms = p.default_ttl->count();
+    r.profiles.push_back(ps);
+  }
+  SessionScanner scanner(client, profiles, ScanOptions{});
+  scanner.run([&](Session& s) {
+    if (!s.profile) {
+      ++r.unknown_sessions;
+      return true;
+    }
+    for (auto& ps : r.profiles) {
+      if (ps.profile == s.profile->name) ++ps.sessions;
+    }
+    return true;
+  });
+  return r;
+}
+
+nlohmann::json status_to_json(const StatusReport& r) {
+  using nlohmann::json;
+  json doc = json_document("sessionctl.status", 1);
+  // Without INFO these fields are unknown: null, never a misleading 0 or "".
+  auto info = [&](json value) { return r.info_known ? value : json(nullptr); };
+  doc["reachable"] = true;
+  doc["url"] = r.url;
+  doc["url_source"] = r.url_source;
+  doc["server"] = {{"version", info(r.version)},       {"mode", info(r.mode)},
+                   {"role", info(r.role)},             {"uptime_ms", info(r.uptime_s * 1000)},
+                   {"connected_clients", info(r.connected_clients)}, {"loading", info(r.loading)}};
+  json persistence = {{"aof_enabled", r.aof_enabled ? json(*r.aof_enabled) : json(nullptr)},
+                      {"appendfsync", r.appendfsync.empty() ? json(nullptr) : json(r.appendfsync)},
+                      {"rdb_save", r.rdb_save_known ? json(r.rdb_save) : json(nullptr)},
+                      {"rdb_changes_since_last_save", info(r.rdb_changes_since_save)},
+                      {"rdb_last_save_time", r.rdb_last_save_time > 0 ? json(rfc3339(static_cast<double>(r.rdb_last_save_time))) : json(nullptr)},
+                      {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
+                      {"aof_last_write_status", info(r.aof_last_write_status)},
+                      {"off", r.persistence_off()}};
+  doc["persistence"] = persistence;
+  auto pct = r.memory_percent();
+  doc["memory"] = {{"used_bytes", info(r.used_memory)},
+                   {"maxmemory_bytes", info(r.maxmemory)},
+                   {"used_percent", pct ? json(*pct) : json(nullptr)},
+                   {"maxmemory_policy", info(r.maxmemory_policy)},
+                   {"evicted_keys", info(r.evicted_keys)}};
+  doc["keyspace"] = {{"db", r.db}, {"keys", info(r.db_keys)}, {"keys_with_ttl", info(r.db_expires)}};
+  doc["client_no_touch"] = r.no_touch;
+  json profiles = json::array();
+  for (const auto& p : r.profiles) {
+    profiles.push_back({{"profile", p.profile},
+                        {"sessions", p.sessions},
+                        {"default_ttl_ms", p.default_ttl_ms ? json(*p.default_ttl_ms) : json(nullptr)}});
+  }
+  doc["profiles"] = profiles;
+  doc["unknown_sessions"] = r.unknown_sessions;
+  doc["notes"] = r.notes;
+  return doc;
+}
+
+std::string render_status(const StatusReport& r, const Terminal& term) {
+  std::string out;
+  auto row = [&](const std::string& label, const std::string& value, Style style = Style::plain) {
+    out += fmt::format("{:<18}{}\n", label, term.paint(style, value));
+  };
+  row("url", r.url + (r.url_source == "default" ? "" : fmt::format("  (from {})", r.url_source)));
+  row("reachable", "yes", Style::green);
+  if (r.info_known) {
+    row("server", fmt::format("Redis {} ({}, {}), up {}", r.version.empty() ? "?" : r.version,
+                              r.mode.empty() ? "?" : r.mode, r.role.empty() ? "?" : r.role,
+                              format_duration(std::chrono::seconds(r.uptime_s))));
+  } else {
+    row("server", "unknown (INFO not permitted)", Style::yellow);
+  }
+  std::string aof = r.aof_enabled ? (*r.aof_enabled ? "on" + (r.appendfsync.empty() ? "" : " (appendfsync " + r.appendfsync + ")") : "off") : "unknown";
+  std::string rdb = r.rdb_save_known ? (r.rdb_save.empty() ? "off" : "save " + r.rdb_save) : "unknown";
+  row("persistence", fmt::format("AOF {}, RDB {}", aof, rdb), r.persistence_off() ? Style::red : Style::plain);
+  auto pct = r.memory_percent();
+  if (r.info_known) {
+    std::string mem = human_bytes(r.used_memory) + (r.maxmemory > 0
+                                                        ? fmt::format(" of {} ({:.0f}%)", human_bytes(r.maxmemory), *pct)
+                                                        : " (no maxmemory)");
+    row("memory", mem, pct && *pct > 80 ? Style::yellow : Style::plain);
+    bool risky_policy = r.maxmemory_policy.rfind("allkeys-", 0) == 0;
+    row("eviction",
+        fmt::format("{}, {} keys evicted", r.maxmemory_policy.empty() ? "?" : r.maxmemory_policy, r.evicted_keys),
+        risky_policy || r.evicted_keys > 0 ? Style::yellow : Style::plain);
+    row("keyspace", fmt::format("db{}: {} keys, {} with TTL", r.db, r.db_keys, r.db_expires));
+  } else {
+    row("memory", "unknown");
+    row("eviction", "unknown");
+    row("keyspace", fmt::format("db{}: unknown", r.db));
+  }
+  row("no-touch reads", r.no_touch ? "yes" : "no (Redis < 7.2)");
+  out += "\n";
+  Table t({{"PROFILE"}, {"SESSIONS", Align::right}, {"DEFAULT TTL", Align::right}});
+  for (const auto& p : r.profiles) {
+    t.add({{p.profile}, {std::to_string(p.sessions)},
+           {p.default_ttl_ms ? format_duration(std::chrono::milliseconds(*p.default_ttl_ms)) : "-"}});
+  }
+  if (r.unknown_sessions > 0) t.add({{"unknown", Style::yellow}, {std::to_string(r.unknown_sessions)}, {"-"}});
+  out += t.render(term);
+  return out;
+}
+
+}  // namespace sessionctl

@@ -1,0 +1,61 @@
+// `status`: what an on-call engineer checks first, gathered as data and rendered per format.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "render/terminal.h"
+#include "util/bytes.h"
+#include "session/profile.h"
+#include "redis/client.h"
+
+namespace sessionctl {
+
+struct ProfileStatus {
+  std::string profile;
+  long long sessions = 0;
+  std::optional<long long> default_ttl_ms;
+};
+
+struct StatusReport {
+  std::string url;          // redacted
+  std::string url_source;   // --url, SESSIONCTL_URL…
+  std::string version, mode, role, os;
+  bool info_known = true;   // false when INFO was denied: the INFO-derived fields below are unknown, not zero
+  long long uptime_s = 0, connected_clients = 0;
+  bool loading = false;
+  // Persistence
+  std::optional<bool> aof_enabled;
+  std::string appendfsync;      // from CONFIG (may be unknown)
+  std::string rdb_save;         // CONFIG GET save; "" = RDB snapshots off
+  bool rdb_save_known = false;
+  long long rdb_changes_since_save = 0, rdb_last_save_time = 0;
+  std::string rdb_last_bgsave_status, aof_last_write_status;
+  // Memory
+  long long used_memory = 0, maxmemory = 0, evicted_keys = 0;
+  std::string maxmemory_policy;
+  int db = 0;
+  long long db_keys = 0, db_expires = 0;
+  bool no_touch = false;  // CLIENT NO-TOUCH available and on
+  std::vector<ProfileStatus> profiles;
+  long long unknown_sessions = 0;
+  std::vector<std::string> notes;  // what could not be read and why
+
+  std::optional<double> memory_percent() const;
+  bool persistence_off() const;
+};
+
+// Reads INFO, CONFIG (where allowed) and counts sessions per profile. Read-only.
+StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bool no_touch);
+
+// Parses "key:value" lines of an INFO reply (sections merged).
+std::vector<std::pair<std::string, std::string>> parse_info(const std::string& info);
+
+nlohmann::json status_to_json(const StatusReport& report);
+std::string render_status(const StatusReport& report, const Terminal& term);
+
+
+}  // namespace sessionctl

@@ -1,0 +1,114 @@
+// A Session is the group of keys one app session owns (primary key, related keys, index entries),
+// with what sessionctl read about them. Values are only present when they were fetched.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "session/profile.h"
+
+namespace sessionctl {
+
+// A key's value as read from Redis, by type.
+struct StoredValue {
+  std::string type;                                        // string, hash, list, set, zset
+  std::string raw;                                         // string
+  std::vector<std::pair<std::string, std::string>> fields; // hash
+  std::vector<std::string> items;                          // list, set
+  std::vector<std::pair<std::string, double>> scored;      // zset
+};
+
+struct KeyInfo {
+  std::string key;
+  std::string role;                 // "state", "history", "meta"
+  std::string type = "none";        // TYPE reply; "none" when the key does not exist
+  long long ttl_ms = -2;            // PTTL: -1 no expiry, -2 missing
+  long long size = 0;               // bytes: value length for strings, MEMORY USAGE otherwise
+  std::optional<StoredValue> value;
+  bool exists() const { return type != "none"; }
+};
+
+// Problems found on a session; their names appear in JSON output and in doctor.
+namespace problem {
+inline constexpr const char* corrupt = "corrupt_json";        // JSON expected, not JSON
+inline constexpr const char* binary = "binary_value";         // not UTF-8 where text is expected
+inline constexpr const char* wrong_type = "wrong_type";       // the key holds another type than the profile says
+inline constexpr const char* no_ttl = "no_ttl";               // a key that should expire never will
+inline constexpr const char* ttl_too_long = "ttl_above_max";  // longer than the profile allows
+inline constexpr const char* bad_id = "id_not_uuid";          // openvaa ids are server-made UUIDs
+inline constexpr const char* too_big = "size_above_max";
+inline constexpr const char* unclassified = "unclassified";   // shared layout, value fits no profile
+inline constexpr const char* history_over_cap = "history_over_cap";
+inline constexpr const char* orphan = "orphan";  // related keys or index entries whose session is gone
+}  // namespace problem
+
+// A pointer index entry of a session (Telegram's session:chat:{chat_id} -> id), as inspect reads it.
+struct PointerEntry {
+  std::string role;                   // "chat"
+  std::string key;                    // the index key named by the session's link field
+  std::optional<std::string> target;  // the id it holds; nullopt when the key is missing
+  long long ttl_ms = -2;
+};
+
+struct Session {
+  std::string id;
+  const Profile* profile = nullptr;  // nullptr = unknown (could not be classified)
+  std::string layout;                // the key layout it was found under, for unknown sessions
+  std::vector<KeyInfo> keys;         // primary first
+  std::optional<double> index_score;  // e.g. TRT's trt:active_sessions score
+  std::vector<PointerEntry> pointers;  // filled by SessionScanner::load only
+  std::optional<std::string> state;
+  std::optional<double> last_activity;  // unix seconds
+  std::vector<std::string> problems;
+
+  const KeyInfo& primary() const { return keys.front(); }
+  long long ttl_ms() const { return keys.empty() ? -2 : keys.front().ttl_ms; }
+  long long size() const;
+  std::size_t key_count() const;
+  std::string profile_name() const { return profile ? profile->name : "unknown"; }
+  bool has_problem(const std::string& p) const;
+  void add_problem(const std::string& p);
+  // The profile's role for keys[i] (primary, then related in order); nullptr for unknown sessions.
+  const KeyRole* role_of(std::size_t i) const {
+    if (!profile) return nullptr;
+    if (i == 0) return &profile->primary;
+    return i - 1 < profile->related.size() ? &profile->related[i - 1] : nullptr;
+  }
+};
+
+// An index entry or related key that outlived its session.
+struct Orphan {
+  std::string profile;
+  std::string key;     // the key holding the entry
+  std::string member;  // zset member / pointer target, empty for a whole related key
+  std::string reason;  // "session missing"
+  long long ttl_ms = -2;
+};
+
+// Parses a value as JSON when its encoding says so; nullopt when it is not JSON.
+std::optional<nlohmann::json> parse_json(const std::string& text);
+
+// Whether text is valid UTF-8.
+bool is_utf8(const std::string& text);
+
+// Fills state, last_activity and problems from the fetched values and metadata (no I/O).
+void analyse_session(Session& session);
+
+// The raw value of a field for --where: a dotted JSON path in the primary value or a hash field
+// (optionally continuing into JSON held by that field). nullopt when absent.
+std::optional<std::string> field_value(const Session& session, const std::string& path);
+
+// Whether `s` looks like an RFC 4122 UUID.
+bool is_uuid(const std::string& s);
+
+// Unix seconds now (for idle time).
+double unix_now();
+
+// RFC 3339 UTC for unix seconds.
+std::string rfc3339(double unix_seconds);
+
+}  // namespace sessionctl
