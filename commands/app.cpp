@@ -1,10 +1,10 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <iostream>
 
-#include <fmt/format.h>
-
-#include "util/errors.h"
 #include "registry.h"
+#include "util/errors.h"
 #include "util/interrupt.h"
 
 namespace sessionctl::cli {
@@ -22,11 +22,14 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->group(conn)
       ->type_name("FILE");
   app.add_flag("--askpass", g.askpass, "prompt for the password on the terminal")->group(conn);
-  app.add_option_function<int>("--db", [&g](const int& db) { g.db = db; }, "database number (overrides the URL's)")
+  app.add_option_function<int>(
+         "--db", [&g](const int& db) { g.db = db; }, "database number (overrides the URL's)")
       ->group(conn)
       ->type_name("N");
   app.add_flag("--tls", g.tls, "use TLS even with a redis:// URL")->group(conn);
-  app.add_option("--cacert", g.cacert, "CA certificate bundle to verify the server with")->group(conn)->type_name("FILE");
+  app.add_option("--cacert", g.cacert, "CA certificate bundle to verify the server with")
+      ->group(conn)
+      ->type_name("FILE");
   app.add_option("--cacertdir", g.cacertdir, "directory of CA certificates")->group(conn)->type_name("DIR");
   app.add_option("--cert", g.cert, "client certificate (PEM) for mutual TLS")->group(conn)->type_name("FILE");
   app.add_option("--key", g.key, "client private key (PEM) for mutual TLS")->group(conn)->type_name("FILE");
@@ -38,7 +41,8 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--connect-timeout", g.connect_timeout, "give up connecting after DURATION (default 5s)")
       ->group(conn)
       ->type_name("DURATION");
-  app.add_option("--timeout", g.timeout, "give up when the server is silent for DURATION during a command (default 30s)")
+  app.add_option("--timeout", g.timeout,
+                 "give up when the server is silent for DURATION during a command (default 30s)")
       ->group(conn)
       ->type_name("DURATION");
 
@@ -47,12 +51,15 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->group(out)
       ->type_name("FORMAT")
       ->check(CLI::IsMember({"table", "json", "jsonl"}));
-  app.add_option("--profile", g.profiles, "only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one")
+  app.add_option("--profile", g.profiles,
+                 "only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one")
       ->group(out)
       ->type_name("NAME")
       ->delimiter(',')
       ->allow_extra_args(false);  // one value per --profile, so ids may follow it
-  app.add_option("--profiles-file", g.profiles_file, "load custom profiles from a JSON file")->group(out)->type_name("FILE");
+  app.add_option("--profiles-file", g.profiles_file, "load custom profiles from a JSON file")
+      ->group(out)
+      ->type_name("FILE");
   app.add_flag("--reveal", g.reveal, "show personal data unmasked (says so on stderr)")->group(out);
   app.add_flag("-q,--quiet", g.quiet, "no progress, notes or warnings on stderr")->group(out);
   app.add_flag("--no-color", g.no_color, "no colour even on a terminal (NO_COLOR is honoured too)")->group(out);
@@ -66,7 +73,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.size()][b.size()];
@@ -151,7 +159,8 @@ std::string scrub_secrets(std::string message, int argc, char** argv) {
         std::string userinfo = arg.substr(sep + 3, at - sep - 3);
         auto colon = userinfo.find(':');
         replace_all(arg, arg.substr(0, sep + 3) +
-                             (colon == std::string::npos ? "***" : userinfo.substr(0, colon) + ":***") + arg.substr(at));
+                             (colon == std::string::npos ? "***" : userinfo.substr(0, colon) + ":***") +
+                             arg.substr(at));
       }
     }
     const auto eq = arg.find('=');
@@ -165,8 +174,9 @@ std::string scrub_secrets(std::string message, int argc, char** argv) {
     }
   }
   if (secret_flag) {
-    message += " (passwords are never read from the command line: use the URL, --password-file, --askpass, "
-               "REDISCLI_AUTH or REDIS_PASSWORD)";
+    message +=
+        " (passwords are never read from the command line: use the URL, --password-file, --askpass, "
+        "REDISCLI_AUTH or REDIS_PASSWORD)";
   }
   return message;
 }
@@ -176,9 +186,8 @@ std::string scrub_secrets(std::string message, int argc, char** argv) {
 CliApp build_cli() {
   CliApp cli;
   cli.global = std::make_unique<GlobalOptions>();
-  cli.app = std::make_unique<CLI::App>(
-      "sessionctl: operate Redis-backed session stores (sessions, not keys)",
-      "sessionctl");
+  cli.app =
+      std::make_unique<CLI::App>("sessionctl: operate Redis-backed session stores (sessions, not keys)", "sessionctl");
   CLI::App& app = *cli.app;
   app.set_version_flag("--version", std::string("sessionctl ") + SESSIONCTL_VERSION);
   app.require_subcommand(1);
@@ -217,7 +226,8 @@ int run_main(int argc, char** argv) {
   // Points at the chosen subcommand's help when there is one.
   auto help_hint = [&cli] {
     auto subs = cli.app->get_subcommands();
-    return subs.empty() ? std::string("'sessionctl --help'") : fmt::format("'sessionctl {} --help'", subs.front()->get_name());
+    return subs.empty() ? std::string("'sessionctl --help'")
+                        : fmt::format("'sessionctl {} --help'", subs.front()->get_name());
   };
   try {
     try {
@@ -272,8 +282,8 @@ int run_main(int argc, char** argv) {
         }
         if (known) continue;
         std::string hint = suggest_flag(*cli.app, sub, word);
-        return fail(fmt::format("unknown flag '{}'{}; see {}", name, hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint),
-                                help_hint()),
+        return fail(fmt::format("unknown flag '{}'{}; see {}", name,
+                                hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint), help_hint()),
                     ExitCode::usage);
       }
       return fail(std::string(e.what()) + "; see " + help_hint(), ExitCode::usage);

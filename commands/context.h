@@ -7,11 +7,11 @@
 #include <optional>
 #include <string>
 
+#include "config/settings.h"
+#include "redis/client.h"
 #include "render/format.h"
 #include "render/terminal.h"
 #include "session/profile.h"
-#include "redis/client.h"
-#include "config/settings.h"
 
 namespace sessionctl::cli {
 

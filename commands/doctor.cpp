@@ -1,13 +1,14 @@
 // sessionctl doctor: every anomaly with the command that fixes it; exit 1 when there is any.
-#include <ostream>
+#include "report/doctor.h"
 
 #include <fmt/format.h>
 
-#include "report/doctor.h"
-#include "util/errors.h"
+#include <ostream>
+
+#include "registry.h"
 #include "render/progress.h"
 #include "render/records.h"
-#include "registry.h"
+#include "util/errors.h"
 
 namespace sessionctl::cli {
 
@@ -18,7 +19,8 @@ Runner setup_doctor(CLI::App&) {
     auto client = ctx.connect_read_only(&no_touch);
     StatusReport status = gather_status(*client, profiles, no_touch);
     Progress progress(ctx.show_progress(), "session keys checked");
-    DoctorReport report = run_doctor(*client, profiles, status, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
+    DoctorReport report =
+        run_doctor(*client, profiles, status, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
     progress.finish();
     for (const auto& n : status.notes) ctx.note("note: " + n);
     switch (ctx.format()) {

@@ -1,16 +1,16 @@
 // sessionctl inspect ID|KEY…: every key of a session, decoded and masked.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <ostream>
 
-#include <fmt/format.h>
-
-#include "util/errors.h"
-#include "session/key_pattern.h"
-#include "render/records.h"
 #include "redis/reply.h"
 #include "registry.h"
-#include "session/scanner.h"
+#include "render/records.h"
 #include "render/session_view.h"
+#include "session/key_pattern.h"
+#include "session/scanner.h"
+#include "util/errors.h"
 
 namespace sessionctl::cli {
 namespace {
@@ -47,7 +47,8 @@ std::vector<std::string> suggestions(redis::Client& client, const ProfileSet& pr
         if (!m || m->first != &p.primary) continue;
         const std::string& id = m->second;
         if (id == wanted) continue;  // the same id under a layout another (unselected) profile owns: no hint
-        std::size_t d = id.find(wanted) != std::string::npos || wanted.find(id) != std::string::npos ? 0 : distance(id, wanted);
+        std::size_t d =
+            id.find(wanted) != std::string::npos || wanted.find(id) != std::string::npos ? 0 : distance(id, wanted);
         if (d <= std::max<std::size_t>(2, wanted.size() / 4)) found.emplace_back(d, id);
       }
     }
@@ -77,9 +78,10 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
       const IndexSpec* ix = p.match_index(target);
       if (!ix) continue;
       if (ix->kind == IndexSpec::Kind::zset_of_ids) {
-        throw UsageError(fmt::format("'{}' is {}'s index of sessions, not a session; list them with "
-                                     "'sessionctl list --profile {}'",
-                                     printable(target), p.name, p.name));
+        throw UsageError(
+            fmt::format("'{}' is {}'s index of sessions, not a session; list them with "
+                        "'sessionctl list --profile {}'",
+                        printable(target), p.name, p.name));
       }
       // A pointer key (session:chat:{chat_id}): the session it names, or the pointer itself when that is gone.
       redis::Reply pointed = client.run1({"GET", target});
@@ -95,8 +97,7 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
         gone.key = p.primary.pattern.key_for(pointed.str);
         gone.role = p.primary.role;
         orphan.keys.push_back(std::move(gone));
-        orphan.pointers.push_back(
-            PointerEntry{ix->role, target, pointed.str, client.run1({"PTTL", target}).integer});
+        orphan.pointers.push_back(PointerEntry{ix->role, target, pointed.str, client.run1({"PTTL", target}).integer});
         orphan.add_problem(problem::orphan);
         out.push_back(std::move(orphan));
       }
@@ -194,9 +195,10 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
     auto close = suggestions(*client, profiles, first);
     std::string hint;
     for (const auto& c : close) hint += (hint.empty() ? "" : ", ") + printable(c);
-    throw NotFoundError(fmt::format("no session '{}'{}{}", printable(first),
-                                    missing.size() > 1 ? fmt::format(" (and {} more missing)", missing.size() - 1) : "",
-                                    hint.empty() ? "; try 'sessionctl list --match GLOB'" : "; did you mean: " + hint + "?"));
+    throw NotFoundError(
+        fmt::format("no session '{}'{}{}", printable(first),
+                    missing.size() > 1 ? fmt::format(" (and {} more missing)", missing.size() - 1) : "",
+                    hint.empty() ? "; try 'sessionctl list --match GLOB'" : "; did you mean: " + hint + "?"));
   }
 }
 

@@ -1,18 +1,18 @@
 // sessionctl list: sessions, not keys, streamed from SCAN.
-#include <algorithm>
-#include <map>
-#include <set>
-#include <ostream>
-
 #include <fmt/format.h>
 
-#include "util/errors.h"
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <set>
+
+#include "registry.h"
 #include "render/progress.h"
 #include "render/records.h"
-#include "registry.h"
+#include "render/session_view.h"
 #include "selection.h"
 #include "session/scanner.h"
-#include "render/session_view.h"
+#include "util/errors.h"
 
 namespace sessionctl::cli {
 namespace {
@@ -55,8 +55,8 @@ void run_list(Context& ctx, const ListFlags& flags) {
       problems += fmt::format("{}{} {}", problems.empty() ? "" : ", ", n.get<long long>(), name);
     }
     long long n = summary["sessions"].get<long long>();
-    return term.paint(Style::dim,
-                      fmt::format("{} session{}{}\n", n, n == 1 ? "" : "s", problems.empty() ? "" : " (" + problems + ")"));
+    return term.paint(Style::dim, fmt::format("{} session{}{}\n", n, n == 1 ? "" : "s",
+                                              problems.empty() ? "" : " (" + problems + ")"));
   };
   auto sink = make_record_sink(ctx.format(), *ctx.out, ctx.term, spec);
 
@@ -108,7 +108,8 @@ void run_list(Context& ctx, const ListFlags& flags) {
     throw NotFoundError(fmt::format("no session {}; try 'sessionctl list --match GLOB'", list));
   }
   if (c.unclassified > 0) {
-    ctx.warn(fmt::format("{} sessions could not be classified (profile 'unknown'); see 'sessionctl doctor'", c.unclassified));
+    ctx.warn(fmt::format("{} sessions could not be classified (profile 'unknown'); see 'sessionctl doctor'",
+                         c.unclassified));
   }
 }
 
@@ -118,7 +119,8 @@ Runner setup_list(CLI::App& app) {
   auto flags = std::make_shared<ListFlags>();
   add_selection_flags(app, flags->selection);
   app.add_flag("--wide", flags->wide, "add state and idle time (reads values)");
-  app.add_option("--sort", flags->sort, "sort by id, profile, ttl, size (largest first) or idle (longest first); buffers the list")
+  app.add_option("--sort", flags->sort,
+                 "sort by id, profile, ttl, size (largest first) or idle (longest first); buffers the list")
       ->check(CLI::IsMember({"id", "profile", "ttl", "size", "idle"}))
       ->type_name("FIELD");
   return [flags](Context& ctx) { run_list(ctx, *flags); };

@@ -1,12 +1,11 @@
 // The one table of subcommands: it drives dispatch, --help, the man page and the shell completions.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "context.h"
 
@@ -16,9 +15,9 @@ using Runner = std::function<void(Context&)>;
 
 struct CommandDef {
   std::string name;
-  std::vector<std::string> aliases;  // e.g. backup for export
-  std::string summary;               // one line, for --help and completions
-  std::string description;           // paragraphs for the man page
+  std::vector<std::string> aliases;   // e.g. backup for export
+  std::string summary;                // one line, for --help and completions
+  std::string description;            // paragraphs for the man page
   std::vector<std::string> examples;  // shell lines for the man page
   // Adds the subcommand's flags to `app` and returns the function that runs it.
   std::function<Runner(CLI::App& app)> setup;

@@ -1,10 +1,11 @@
 // sessionctl stats: per-profile counts, TTL and size histograms, states, anomalies.
+#include "report/stats.h"
+
 #include <ostream>
 
+#include "registry.h"
 #include "render/progress.h"
 #include "render/records.h"
-#include "registry.h"
-#include "report/stats.h"
 
 namespace sessionctl::cli {
 

@@ -1,9 +1,10 @@
 // sessionctl status: reachable?, server, persistence, memory, sessions per profile.
+#include "report/status.h"
+
 #include <ostream>
 
-#include "render/records.h"
 #include "registry.h"
-#include "report/status.h"
+#include "render/records.h"
 
 namespace sessionctl::cli {
 

@@ -1,12 +1,12 @@
 #include "config/settings.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <fstream>
 
-#include <fmt/format.h>
-
-#include "util/errors.h"
 #include "util/duration.h"
+#include "util/errors.h"
 
 namespace sessionctl {
 
@@ -77,8 +77,8 @@ ResolvedConnection resolve_connection(const GlobalOptions& g, const EnvLookup& e
     }
   }
   if (g.tls && o.scheme == redis::Scheme::tcp) o.scheme = redis::Scheme::tls;
-  bool tls_flags = !g.cacert.empty() || !g.cacertdir.empty() || !g.cert.empty() || !g.key.empty() || !g.sni.empty() ||
-                   g.insecure;
+  bool tls_flags =
+      !g.cacert.empty() || !g.cacertdir.empty() || !g.cert.empty() || !g.key.empty() || !g.sni.empty() || g.insecure;
   if (tls_flags && o.scheme != redis::Scheme::tls) {
     throw UsageError("TLS flags given for a non-TLS connection: use a rediss:// URL or --tls");
   }

@@ -6,25 +6,25 @@
 #include <string>
 #include <vector>
 
-#include "render/format.h"
 #include "redis/options.h"
+#include "render/format.h"
 
 namespace sessionctl {
 
 struct GlobalOptions {
-  std::string url;              // -u/--url; empty = from the environment
-  std::string user;             // --user overrides the URL's user
-  std::string password_file;    // --password-file
-  bool askpass = false;         // --askpass
-  std::optional<int> db;        // --db overrides the URL's db
-  bool tls = false;             // --tls: use TLS even with redis://
+  std::string url;            // -u/--url; empty = from the environment
+  std::string user;           // --user overrides the URL's user
+  std::string password_file;  // --password-file
+  bool askpass = false;       // --askpass
+  std::optional<int> db;      // --db overrides the URL's db
+  bool tls = false;           // --tls: use TLS even with redis://
   std::string cacert, cacertdir, cert, key, sni;
   bool insecure = false;
   std::string connect_timeout = "5s";
   std::string timeout = "30s";
-  std::string output = "table";  // -o table|json|jsonl
+  std::string output = "table";       // -o table|json|jsonl
   std::vector<std::string> profiles;  // --profile NAME (repeatable)
-  std::string profiles_file;     // --profiles-file
+  std::string profiles_file;          // --profiles-file
   bool reveal = false;
   bool quiet = false;
   bool no_color = false;

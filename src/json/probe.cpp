@@ -41,7 +41,8 @@ class Prober {
   // Whether some wanted path continues below the current one (worth tracking keys for).
   bool below_wanted() const {
     for (const auto& p : paths_) {
-      if (path_.empty() || (p.size() > path_.size() && p.compare(0, path_.size(), path_) == 0 && p[path_.size()] == '.')) {
+      if (path_.empty() ||
+          (p.size() > path_.size() && p.compare(0, path_.size(), path_) == 0 && p[path_.size()] == '.')) {
         return true;
       }
     }
@@ -170,14 +171,30 @@ class Prober {
         char e = s_[pos_++];
         std::uint32_t cp = 0;
         switch (e) {
-          case '"': cp = '"'; break;
-          case '\\': cp = '\\'; break;
-          case '/': cp = '/'; break;
-          case 'b': cp = '\b'; break;
-          case 'f': cp = '\f'; break;
-          case 'n': cp = '\n'; break;
-          case 'r': cp = '\r'; break;
-          case 't': cp = '\t'; break;
+          case '"':
+            cp = '"';
+            break;
+          case '\\':
+            cp = '\\';
+            break;
+          case '/':
+            cp = '/';
+            break;
+          case 'b':
+            cp = '\b';
+            break;
+          case 'f':
+            cp = '\f';
+            break;
+          case 'n':
+            cp = '\n';
+            break;
+          case 'r':
+            cp = '\r';
+            break;
+          case 't':
+            cp = '\t';
+            break;
           case 'u': {
             if (!hex4(cp)) return false;
             if (cp >= 0xD800 && cp <= 0xDBFF) {  // surrogate pair

@@ -11,7 +11,7 @@
 namespace sessionctl {
 
 struct JsonProbe {
-  bool valid = false;  // the whole text is one JSON value (RFC 8259, UTF-8), nothing after it
+  bool valid = false;   // the whole text is one JSON value (RFC 8259, UTF-8), nothing after it
   bool object = false;  // the top-level value is an object
   // For each wanted path: a string value unescaped; any other value as its raw JSON text.
   std::vector<std::optional<std::string>> values;

@@ -158,9 +158,8 @@ bool is_domain(std::string_view domain) {
 }
 
 std::string mask_address(std::string_view local, std::string_view domain) {
-  std::string out = is_prefix_masked(local, 2)
-                        ? std::string(local)
-                        : keep_first(local, count_code_points(local) > 2 ? 2 : 1);
+  std::string out =
+      is_prefix_masked(local, 2) ? std::string(local) : keep_first(local, count_code_points(local) > 2 ? 2 : 1);
   out += '@';
   out += to_valid_utf8(domain);
   return out;
@@ -265,13 +264,11 @@ bool is_phone(std::string_view s, Span span, const PhoneRun& run) {
   }
   if (run.parens) return true;
   const auto& seps = run.separators;
-  const bool date_like =
-      g.size() >= 3 && seps[0] == seps[1] && is_one_of(seps[0], "-.") &&
-      ((g[0] == 4 && g[1] == 2 && g[2] == 2) || (g[0] == 2 && g[1] == 2 && g[2] == 4));
+  const bool date_like = g.size() >= 3 && seps[0] == seps[1] && is_one_of(seps[0], "-.") &&
+                         ((g[0] == 4 && g[1] == 2 && g[2] == 2) || (g[0] == 2 && g[1] == 2 && g[2] == 4));
   const bool dotted = seps.find_first_not_of('.') == std::string::npos;
   const bool decimal_or_ipv4 =
-      dotted &&
-      (g.size() == 2 || (g.size() == 4 && g[0] <= 3 && g[1] <= 3 && g[2] <= 3 && g[3] <= 3));
+      dotted && (g.size() == 2 || (g.size() == 4 && g[0] <= 3 && g[1] <= 3 && g[2] <= 3 && g[3] <= 3));
   if (date_like || decimal_or_ipv4) return false;
   // Two groups pass only with a trunk prefix ("030 12345678"); "2020-2021" is a range, not a phone.
   return g.size() >= 3 || (g.size() == 2 && s[span.begin] == '0');
@@ -314,8 +311,7 @@ bool matches(const CompiledRule& rule, const std::vector<Step>& path) {
   for (std::size_t k = 0; k < path.size(); ++k) {
     const auto& pattern = rule.segments[k];
     if (pattern == "*") continue;
-    const bool same =
-        path[k].is_index ? pattern == std::to_string(path[k].index) : pattern == path[k].key;
+    const bool same = path[k].is_index ? pattern == std::to_string(path[k].index) : pattern == path[k].key;
     if (!same) return false;
   }
   return true;
@@ -410,8 +406,7 @@ std::string_view rule_name(Rule rule) {
 std::string mask_email(std::string_view value) {
   const std::string text = to_valid_utf8(value);
   if (const auto at = whole_address(text)) {
-    return mask_address(std::string_view(text).substr(0, *at),
-                        std::string_view(text).substr(*at + 1));
+    return mask_address(std::string_view(text).substr(0, *at), std::string_view(text).substr(*at + 1));
   }
   // The field is declared to hold an address, so whatever else it holds ("john@localhost", a name,
   // "John <john@example.com>") is personal too: masked like a name, never shown in part.
@@ -444,8 +439,7 @@ std::string mask_username(std::string_view value) {
 }
 
 std::string text_placeholder(std::size_t code_points) {
-  return fmt::format("{}{} {}]", placeholder_prefix, code_points,
-                     code_points == 1 ? "char" : "chars");
+  return fmt::format("{}{} {}]", placeholder_prefix, code_points, code_points == 1 ? "char" : "chars");
 }
 
 std::string mask_text(std::string_view value) {
@@ -467,8 +461,7 @@ std::string mask_free_text(std::string_view value) {
   for (std::size_t i = 0; i < s.size();) {
     if (s[i] == '@') {
       if (const auto span = find_address(s, i, copied)) {
-        emit(*span, mask_address(s.substr(span->begin, i - span->begin),
-                                 s.substr(i + 1, span->end - i - 1)));
+        emit(*span, mask_address(s.substr(span->begin, i - span->begin), s.substr(i + 1, span->end - i - 1)));
         i = span->end;
         continue;
       }
@@ -518,13 +511,11 @@ std::optional<FieldRule> parse_field_rule(std::string_view spec) {
   return FieldRule{std::string(spec.substr(0, equals)), *rule};
 }
 
-nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules,
-                         const Options& options) {
+nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules, const Options& options) {
   return Walker(rules, options).walk(doc, std::nullopt);
 }
 
-std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules,
-                          const Options& options) {
+std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules, const Options& options) {
   const auto first = value.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (value[first] == '{' || value[first] == '[')) {
     const auto doc = json::parse(value.begin(), value.end(), nullptr, false);

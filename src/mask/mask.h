@@ -73,13 +73,11 @@ struct Options {
 
 // Masks a JSON document by field rules. Never changes structure: same keys count, same types, same
 // array lengths; numbers, booleans and null are returned untouched.
-nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules,
-                         const Options& options = {});
+nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules, const Options& options = {});
 
 // Masks a string that may hold a JSON object or array (e.g. a hash field): parses, masks and
 // re-serialises compactly, or returns it byte for byte when nothing needed masking. Anything else,
 // including JSON scalars whose re-serialisation could differ, is free text (if scan_free_text).
-std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules,
-                          const Options& options = {});
+std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules, const Options& options = {});
 
 }  // namespace sessionctl::mask

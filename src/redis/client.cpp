@@ -24,7 +24,8 @@ class SingleNodeClient : public Client {
       }
       Reply r = conn_.command(cmd);
       checked(r, "SCAN");
-      if (r.type != Reply::Type::array || r.elements.size() != 2) throw_reply_error(Reply{Reply::Type::error, "ERR unexpected SCAN reply", 0, {}}, "SCAN");
+      if (r.type != Reply::Type::array || r.elements.size() != 2)
+        throw_reply_error(Reply{Reply::Type::error, "ERR unexpected SCAN reply", 0, {}}, "SCAN");
       cursor = r.elements[0].str;
       std::vector<std::string> keys;
       keys.reserve(r.elements[1].elements.size());
@@ -38,8 +39,9 @@ class SingleNodeClient : public Client {
     std::vector<Reply> out;
     out.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); i += kPipelineChunk) {
-      std::vector<Command> chunk(commands.begin() + static_cast<std::ptrdiff_t>(i),
-                                 commands.begin() + static_cast<std::ptrdiff_t>(std::min(commands.size(), i + kPipelineChunk)));
+      std::vector<Command> chunk(
+          commands.begin() + static_cast<std::ptrdiff_t>(i),
+          commands.begin() + static_cast<std::ptrdiff_t>(std::min(commands.size(), i + kPipelineChunk)));
       auto part = conn_.pipeline(chunk);
       std::move(part.begin(), part.end(), std::back_inserter(out));
     }

@@ -18,8 +18,8 @@ class Connection;
 
 struct ScanRequest {
   std::string pattern = "*";
-  std::size_t count = 10000;            // SCAN COUNT: large, so 1M keys take ~100 round trips
-  std::optional<std::string> type;      // SCAN TYPE filter
+  std::size_t count = 10000;        // SCAN COUNT: large, so 1M keys take ~100 round trips
+  std::optional<std::string> type;  // SCAN TYPE filter
 };
 
 // A reply from one server, for server-wide commands (INFO, CONFIG GET).

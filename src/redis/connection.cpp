@@ -1,11 +1,10 @@
 #include "redis/connection.h"
 
+#include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
-#include <fmt/format.h>
-
-#include "util/errors.h"
 #include "redis/transport.h"
+#include "util/errors.h"
 
 namespace sessionctl::redis {
 namespace {
@@ -82,9 +81,10 @@ void Connection::handshake() {
   try {
     replies = pipeline(cmds);
   } catch (const TimeoutError&) {
-    throw TimeoutError(fmt::format("{} accepted the connection but did not answer within {} ms (is it a Redis "
-                                   "server? a TLS port needs rediss://)",
-                                   endpoint(options_), options_.command_timeout.count()));
+    throw TimeoutError(
+        fmt::format("{} accepted the connection but did not answer within {} ms (is it a Redis "
+                    "server? a TLS port needs rediss://)",
+                    endpoint(options_), options_.command_timeout.count()));
   }
   for (std::size_t i = 0; i < replies.size(); ++i) {
     Reply r = replies[i];
@@ -102,8 +102,9 @@ void Connection::handshake() {
       throw UsageError(fmt::format("cannot select db {}: {}", options_.db, r.str));
     }
     if (cmds[i][0] == "PING" && code == "NOAUTH") {
-      throw AuthError("the server requires a password: give it in the URL, --password-file, --askpass, "
-                      "REDISCLI_AUTH or REDIS_PASSWORD");
+      throw AuthError(
+          "the server requires a password: give it in the URL, --password-file, --askpass, "
+          "REDISCLI_AUTH or REDIS_PASSWORD");
     }
     throw_reply_error(r, cmds[i][0]);
   }

@@ -1,9 +1,9 @@
 #include "redis/options.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "util/errors.h"
 
@@ -157,8 +157,8 @@ std::string redacted_url(const ConnectionOptions& o) {
       break;
   }
   bool v6 = o.host.find(':') != std::string::npos;
-  return fmt::format("{}://{}{}{}{}:{}/{}", o.scheme == Scheme::tls ? "rediss" : "redis", userinfo,
-                     v6 ? "[" : "", o.host, v6 ? "]" : "", o.port, o.db);
+  return fmt::format("{}://{}{}{}{}:{}/{}", o.scheme == Scheme::tls ? "rediss" : "redis", userinfo, v6 ? "[" : "",
+                     o.host, v6 ? "]" : "", o.port, o.db);
 }
 
 std::string endpoint(const ConnectionOptions& o) {

@@ -10,20 +10,20 @@ namespace sessionctl::redis {
 enum class Scheme { tcp, tls, unix_socket };
 
 struct TlsOptions {
-  std::string cacert;      // CA bundle file; empty = system default
-  std::string cacertdir;   // CA directory (c_rehash layout)
-  std::string cert;        // client certificate (PEM)
-  std::string key;         // client private key (PEM)
-  std::string sni;         // server name sent and verified; empty = host
-  bool insecure = false;   // skip certificate and host-name verification
+  std::string cacert;     // CA bundle file; empty = system default
+  std::string cacertdir;  // CA directory (c_rehash layout)
+  std::string cert;       // client certificate (PEM)
+  std::string key;        // client private key (PEM)
+  std::string sni;        // server name sent and verified; empty = host
+  bool insecure = false;  // skip certificate and host-name verification
 };
 
 struct ConnectionOptions {
   Scheme scheme = Scheme::tcp;
   std::string host = "127.0.0.1";
   int port = 6379;
-  std::string path;                 // unix socket path
-  std::string user;                 // ACL user; empty = default user
+  std::string path;  // unix socket path
+  std::string user;  // ACL user; empty = default user
   std::optional<std::string> password;
   int db = 0;
   TlsOptions tls;

@@ -15,18 +15,19 @@ void throw_reply_error(const Reply& reply, const std::string& context) {
   const std::string code = reply.error_code();
   // Redis < 6 has no WRONGPASS: "ERR invalid password", "ERR Client sent AUTH, but no password is set".
   const bool legacy_auth =
-      code == "ERR" && (reply.str.find("invalid password") != std::string::npos ||
-                        (reply.str.find("AUTH") != std::string::npos &&
-                         (reply.str.find("without any password") != std::string::npos ||
-                          reply.str.find("no password is set") != std::string::npos)));
+      code == "ERR" &&
+      (reply.str.find("invalid password") != std::string::npos ||
+       (reply.str.find("AUTH") != std::string::npos && (reply.str.find("without any password") != std::string::npos ||
+                                                        reply.str.find("no password is set") != std::string::npos)));
   if (code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM" || legacy_auth) {
     if (code == "NOPERM") {
       throw AuthError(fmt::format("permission denied for {}: {} (grant the ACL user this command or use another user)",
                                   context, reply.str));
     }
-    throw AuthError(fmt::format("authentication failed: {} (check the user and password: URL, --password-file, "
-                                "REDISCLI_AUTH or REDIS_PASSWORD)",
-                                reply.str));
+    throw AuthError(
+        fmt::format("authentication failed: {} (check the user and password: URL, --password-file, "
+                    "REDISCLI_AUTH or REDIS_PASSWORD)",
+                    reply.str));
   }
   if (code == "LOADING") {
     throw ConnectionError("the server is still loading its dataset into memory; retry in a few seconds");

@@ -10,9 +10,9 @@ namespace sessionctl::redis {
 struct Reply {
   enum class Type { string, array, integer, nil, status, error };
   Type type = Type::nil;
-  std::string str;               // bulk string, status or error text
+  std::string str;  // bulk string, status or error text
   long long integer = 0;
-  std::vector<Reply> elements;   // arrays
+  std::vector<Reply> elements;  // arrays
 
   bool is_error() const { return type == Type::error; }
   bool is_nil() const { return type == Type::nil; }

@@ -2,9 +2,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,11 +21,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "util/errors.h"
 #include "util/interrupt.h"
@@ -120,9 +119,10 @@ class TlsTransport : public Transport {
       // An encrypted key would make OpenSSL prompt on the terminal; fail with a clear message instead.
       SSL_CTX_set_default_passwd_cb(ctx_, [](char*, int, int, void*) { return 0; });
       if (SSL_CTX_use_PrivateKey_file(ctx_, t.key.c_str(), SSL_FILETYPE_PEM) != 1) {
-        fail_setup(fmt::format("cannot load client key {}: {} (an encrypted key must be decrypted first: "
-                               "openssl pkey -in KEY -out KEY.plain)",
-                               t.key, ssl_error_text()));
+        fail_setup(
+            fmt::format("cannot load client key {}: {} (an encrypted key must be decrypted first: "
+                        "openssl pkey -in KEY -out KEY.plain)",
+                        t.key, ssl_error_text()));
       }
     }
     SSL_CTX_set_verify(ctx_, t.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
@@ -146,7 +146,6 @@ class TlsTransport : public Transport {
     }
     handshake(deadline);
   }
-
 
   std::size_t write_some(const char* data, std::size_t n) override {
     ERR_clear_error();
@@ -203,8 +202,8 @@ class TlsTransport : public Transport {
             X509_verify_cert_error_string(verify)));
       }
       std::string reason = ERR_peek_error() ? ssl_error_text() : "the server closed the connection";
-      throw ConnectionError(fmt::format(
-          "TLS handshake failed: {} (is this a TLS port? use redis:// for plain TCP)", reason));
+      throw ConnectionError(
+          fmt::format("TLS handshake failed: {} (is this a TLS port? use redis:// for plain TCP)", reason));
     }
   }
 
@@ -219,7 +218,8 @@ class TlsTransport : public Transport {
 // getaddrinfo() has no timeout and a dead DNS server stalls it for tens of seconds, so a host name
 // is resolved on a helper thread and waited for until the connect deadline. A lookup that outlives
 // it is abandoned: the thread frees its own result when it finally returns.
-int resolve_with_deadline(const std::string& host, const std::string& port, addrinfo** res, Clock::time_point deadline) {
+int resolve_with_deadline(const std::string& host, const std::string& port, addrinfo** res,
+                          Clock::time_point deadline) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -256,9 +256,10 @@ int resolve_with_deadline(const std::string& host, const std::string& port, addr
       lookup->abandoned = true;
       lock.unlock();
       check_interrupted();
-      throw TimeoutError(fmt::format("cannot resolve host '{}' within the connect timeout; check DNS or use an IP "
-                                     "address (--connect-timeout raises the limit)",
-                                     host));
+      throw TimeoutError(
+          fmt::format("cannot resolve host '{}' within the connect timeout; check DNS or use an IP "
+                      "address (--connect-timeout raises the limit)",
+                      host));
     }
   }
   *res = lookup->res;
@@ -293,12 +294,13 @@ int open_tcp(const ConnectionOptions& o, Clock::time_point deadline) {
   }
   freeaddrinfo(res);
   if (last_err == ETIMEDOUT) {
-    throw TimeoutError(fmt::format("cannot connect to {}: timed out after {} ms; check that the server is up and "
-                                   "reachable, or raise --connect-timeout",
-                                   endpoint(o), o.connect_timeout.count()));
+    throw TimeoutError(
+        fmt::format("cannot connect to {}: timed out after {} ms; check that the server is up and "
+                    "reachable, or raise --connect-timeout",
+                    endpoint(o), o.connect_timeout.count()));
   }
-  throw ConnectionError(fmt::format("cannot connect to {}: {}; check that redis-server is running there",
-                                    endpoint(o), errno_text(last_err)));
+  throw ConnectionError(fmt::format("cannot connect to {}: {}; check that redis-server is running there", endpoint(o),
+                                    errno_text(last_err)));
 }
 
 int open_unix(const ConnectionOptions& o, Clock::time_point deadline) {
@@ -345,9 +347,9 @@ std::unique_ptr<Transport> Transport::open(const ConnectionOptions& o, Clock::ti
       try {
         return std::make_unique<TlsTransport>(fd, o, deadline);
       } catch (const TimeoutError&) {
-        throw TimeoutError(fmt::format(
-            "TLS handshake with {} timed out after {} ms (is this a TLS port? use redis:// for plain TCP)",
-            endpoint(o), o.connect_timeout.count()));
+        throw TimeoutError(
+            fmt::format("TLS handshake with {} timed out after {} ms (is this a TLS port? use redis:// for plain TCP)",
+                        endpoint(o), o.connect_timeout.count()));
       }
     }
   }

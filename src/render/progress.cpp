@@ -5,7 +5,11 @@
 namespace sessionctl {
 
 Progress::Progress(bool enabled, std::string what, long long total)
-    : enabled_(enabled), what_(std::move(what)), total_(total), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : enabled_(enabled),
+      what_(std::move(what)),
+      total_(total),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 Progress::~Progress() { finish(); }
 

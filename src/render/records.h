@@ -5,10 +5,9 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "render/format.h"
 #include "render/table.h"
@@ -46,7 +45,7 @@ class RecordSink {
 };
 
 struct RecordStreamSpec {
-  std::string schema;           // "sessionctl.list"
+  std::string schema;  // "sessionctl.list"
   int version = 1;
   std::string items_key = "items";
   std::vector<Table::Column> columns;

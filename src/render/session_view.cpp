@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "render/value_view.h"
 #include "util/bytes.h"
 #include "util/duration.h"
-#include "render/value_view.h"
 
 namespace sessionctl {
 
@@ -17,8 +17,14 @@ std::string ttl_text(long long ttl_ms) {
 }
 
 SessionRow::SessionRow(const Session& s, bool w, double now)
-    : id(s.id), profile(s.profile_name()), layout(s.profile ? "" : s.layout), keys(s.key_count()), ttl_ms(s.ttl_ms()),
-      size_bytes(s.size()), problems(s.problems), wide(w) {
+    : id(s.id),
+      profile(s.profile_name()),
+      layout(s.profile ? "" : s.layout),
+      keys(s.key_count()),
+      ttl_ms(s.ttl_ms()),
+      size_bytes(s.size()),
+      problems(s.problems),
+      wide(w) {
   if (!wide) return;
   state = s.state;
   last_activity = s.last_activity;
@@ -83,7 +89,8 @@ std::vector<Cell> SessionRow::cells() const {
 }
 
 std::vector<Table::Column> session_list_columns(bool wide) {
-  std::vector<Table::Column> cols = {{"PROFILE"}, {"KEYS", Align::right}, {"TTL", Align::right}, {"SIZE", Align::right}};
+  std::vector<Table::Column> cols = {
+      {"PROFILE"}, {"KEYS", Align::right}, {"TTL", Align::right}, {"SIZE", Align::right}};
   if (wide) {
     cols.push_back({"STATE"});
     cols.push_back({"IDLE", Align::right});
@@ -156,10 +163,11 @@ std::string scalar_text(const json& v) { return v.is_string() ? printable(v.get<
 
 std::string render_session_detail(const json& d, const Terminal& term) {
   std::string out;
-  out += term.paint(Style::bold, fmt::format("{} {}", d["profile"].get<std::string>(), printable(d["id"].get<std::string>())));
+  out += term.paint(Style::bold,
+                    fmt::format("{} {}", d["profile"].get<std::string>(), printable(d["id"].get<std::string>())));
   const auto nkeys = d["keys"].get<std::size_t>();
-  out += fmt::format("  ({} {}, TTL {}, {})", nkeys, nkeys == 1 ? "key" : "keys", ttl_text(d["ttl_ms"].get<long long>()),
-                     human_bytes(d["size_bytes"].get<long long>()));
+  out += fmt::format("  ({} {}, TTL {}, {})", nkeys, nkeys == 1 ? "key" : "keys",
+                     ttl_text(d["ttl_ms"].get<long long>()), human_bytes(d["size_bytes"].get<long long>()));
   if (d["state"].is_string()) out += fmt::format(", state {}", printable(d["state"].get<std::string>()));
   if (d["last_activity"].is_string()) out += fmt::format(", last activity {}", d["last_activity"].get<std::string>());
   out += "\n";
@@ -200,7 +208,7 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     if (ix.contains("points_to")) {  // a pointer key such as session:chat:{chat_id}
       const bool to_here = ix["points_to"] == d["id"];
       what = !ix["points_to"].is_string() ? std::string("missing")
-             : !to_here ? "points to another session: " + printable(ix["points_to"].get<std::string>())
+             : !to_here                  ? "points to another session: " + printable(ix["points_to"].get<std::string>())
              : ix["present"].get<bool>() ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
                                          : fmt::format("points to this session, which is gone; TTL {}",
                                                        ttl_text(ix["ttl_ms"].get<long long>()));

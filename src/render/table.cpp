@@ -18,9 +18,12 @@ std::string truncate_to(const std::string& text, std::size_t width) {
   for (std::size_t i = 0; i < text.size();) {
     std::size_t len = 1;
     auto b = static_cast<unsigned char>(text[i]);
-    if (b >= 0xF0) len = 4;
-    else if (b >= 0xE0) len = 3;
-    else if (b >= 0xC0) len = 2;
+    if (b >= 0xF0)
+      len = 4;
+    else if (b >= 0xE0)
+      len = 3;
+    else if (b >= 0xC0)
+      len = 2;
     std::string next = out + text.substr(i, len);
     if (display_width(next) + 1 > width) break;
     out = std::move(next);

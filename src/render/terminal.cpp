@@ -1,5 +1,6 @@
 #include "render/terminal.h"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -7,8 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "util/errors.h"
 
@@ -40,13 +39,26 @@ std::string Terminal::paint(Style style, const std::string& text) const {
   if (!color_ || style == Style::plain) return text;
   const char* code = "0";
   switch (style) {
-    case Style::bold: code = "1"; break;
-    case Style::dim: code = "2"; break;
-    case Style::red: code = "31"; break;
-    case Style::green: code = "32"; break;
-    case Style::yellow: code = "33"; break;
-    case Style::cyan: code = "36"; break;
-    case Style::plain: break;
+    case Style::bold:
+      code = "1";
+      break;
+    case Style::dim:
+      code = "2";
+      break;
+    case Style::red:
+      code = "31";
+      break;
+    case Style::green:
+      code = "32";
+      break;
+    case Style::yellow:
+      code = "33";
+      break;
+    case Style::cyan:
+      code = "36";
+      break;
+    case Style::plain:
+      break;
   }
   return fmt::format("\033[{}m{}\033[0m", code, text);
 }

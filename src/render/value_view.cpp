@@ -1,7 +1,7 @@
 #include "render/value_view.h"
 
-#include "util/errors.h"
 #include "mask/mask.h"
+#include "util/errors.h"
 
 namespace sessionctl {
 

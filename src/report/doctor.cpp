@@ -1,9 +1,9 @@
 #include "report/doctor.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "render/records.h"
 #include "session/scanner.h"
@@ -30,7 +30,8 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   if (problem_name == problem::no_ttl) {
     f.severity = "error";
     f.message = "session keys without a TTL: they never expire (privacy and memory risk)";
-    f.fix = fmt::format("sessionctl extend{} --no-ttl --ttl {} --yes", prof, ttl_arg(p ? p->default_ttl : std::nullopt, "24h"));
+    f.fix = fmt::format("sessionctl extend{} --no-ttl --ttl {} --yes", prof,
+                        ttl_arg(p ? p->default_ttl : std::nullopt, "24h"));
   } else if (problem_name == problem::corrupt) {
     f.severity = "error";
     f.message = "values that are not valid JSON where the app expects JSON (the app resets or fails on them)";
@@ -42,15 +43,16 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   } else if (problem_name == problem::ttl_too_long) {
     f.severity = "warning";
     f.message = fmt::format("TTL longer than the profile allows ({})", ttl_arg(p ? p->max_ttl : std::nullopt, "?"));
-    f.fix = fmt::format("sessionctl extend{} --ttl-above {} --ttl {} --yes", prof, ttl_arg(p ? p->max_ttl : std::nullopt, "24h"),
-                        ttl_arg(p ? p->max_ttl : std::nullopt, "24h"));
+    f.fix = fmt::format("sessionctl extend{} --ttl-above {} --ttl {} --yes", prof,
+                        ttl_arg(p ? p->max_ttl : std::nullopt, "24h"), ttl_arg(p ? p->max_ttl : std::nullopt, "24h"));
   } else if (problem_name == problem::bad_id) {
     f.severity = "error";
     f.message = "session ids that are not server-made UUIDs: a client chose its own id (seed 001 Q9)";
     f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
   } else if (problem_name == problem::too_big) {
     f.severity = "warning";
-    f.message = fmt::format("sessions larger than {} bytes", p && p->max_size ? std::to_string(*p->max_size) : "the threshold");
+    f.message =
+        fmt::format("sessions larger than {} bytes", p && p->max_size ? std::to_string(*p->max_size) : "the threshold");
     f.fix = fmt::format("sessionctl list{} --sort size --limit 20", prof);
   } else if (problem_name == problem::wrong_type) {
     f.severity = "error";
@@ -93,34 +95,57 @@ std::string shell_quote(const std::string& w) {
 std::vector<Finding> config_findings(const StatusReport& s) {
   std::vector<Finding> out;
   if (s.persistence_off()) {
-    out.push_back({"error", "persistence_off", "",
+    out.push_back({"error",
+                   "persistence_off",
+                   "",
                    "persistence is off (no AOF, no RDB snapshots): a Redis restart loses every session",
-                   "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)", 1, {}});
+                   "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)",
+                   1,
+                   {}});
   }
   // A doctor that could not look must not report a clean bill of health.
   if (!s.info_known || !s.rdb_save_known) {
     std::string missing = !s.info_known && !s.rdb_save_known ? "INFO and CONFIG GET are"
                           : !s.info_known                    ? "INFO is"
                                                              : "CONFIG GET is";
-    out.push_back({"warning", "config_unchecked", "",
-                   fmt::format("{} not permitted for this user: persistence, eviction and memory risks were not checked",
-                               missing),
-                   "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)", 1, {}});
+    out.push_back(
+        {"warning",
+         "config_unchecked",
+         "",
+         fmt::format("{} not permitted for this user: persistence, eviction and memory risks were not checked",
+                     missing),
+         "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)",
+         1,
+         {}});
   }
   if (s.maxmemory_policy.rfind("allkeys-", 0) == 0) {
-    out.push_back({"warning", "eviction_policy", "",
+    out.push_back({"warning",
+                   "eviction_policy",
+                   "",
                    fmt::format("maxmemory-policy {} evicts live sessions (with or without TTL) under memory pressure",
                                s.maxmemory_policy),
-                   "redis-cli CONFIG SET maxmemory-policy volatile-lru   (or volatile-ttl)", 1, {}});
+                   "redis-cli CONFIG SET maxmemory-policy volatile-lru   (or volatile-ttl)",
+                   1,
+                   {}});
   }
   if (s.evicted_keys > 0) {
-    out.push_back({"error", "evicted_keys", "",
-                   fmt::format("{} keys were evicted since the server started: sessions may have been lost", s.evicted_keys),
-                   "redis-cli CONFIG SET maxmemory <larger>   (or lower session TTLs)", s.evicted_keys, {}});
+    out.push_back(
+        {"error",
+         "evicted_keys",
+         "",
+         fmt::format("{} keys were evicted since the server started: sessions may have been lost", s.evicted_keys),
+         "redis-cli CONFIG SET maxmemory <larger>   (or lower session TTLs)",
+         s.evicted_keys,
+         {}});
   }
   if (auto pct = s.memory_percent(); pct && *pct > 80.0) {
-    out.push_back({"warning", "memory_high", "", fmt::format("memory at {:.0f}% of maxmemory", *pct),
-                   "redis-cli CONFIG SET maxmemory <larger>   (or sessionctl cleanup)", 1, {}});
+    out.push_back({"warning",
+                   "memory_high",
+                   "",
+                   fmt::format("memory at {:.0f}% of maxmemory", *pct),
+                   "redis-cli CONFIG SET maxmemory <larger>   (or sessionctl cleanup)",
+                   1,
+                   {}});
   }
   return out;
 }
@@ -154,9 +179,13 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
         return true;
       },
       [&](const Orphan& o) {
-        Finding f{"warning", "orphan", o.profile,
+        Finding f{"warning",
+                  "orphan",
+                  o.profile,
                   "index entries or related keys that outlived their session (no TTL, or a longer one)",
-                  fmt::format("sessionctl cleanup --profile {} --yes", o.profile), 1, {}};
+                  fmt::format("sessionctl cleanup --profile {} --yes", o.profile),
+                  1,
+                  {}};
         note(std::move(f), o.member.empty() ? o.key : o.key + " → " + o.member);
       });
   for (const auto& key : order) {
@@ -164,8 +193,8 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
     // With every affected id at hand, the fix names them: a command to copy, not a template.
     // Only for a known profile (unknown sessions' examples are keys, not ids), and after "--" so that
     // a client-chosen id such as "--match=*" can never be read as an option.
-    if (auto pos = f.fix.find("ID…"); pos != std::string::npos && f.profile != "unknown" &&
-                                      f.count == static_cast<long long>(f.examples.size()) &&
+    if (auto pos = f.fix.find("ID…");
+        pos != std::string::npos && f.profile != "unknown" && f.count == static_cast<long long>(f.examples.size()) &&
         std::none_of(f.examples.begin(), f.examples.end(), [](const std::string& e) {
           return std::any_of(e.begin(), e.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
         })) {

@@ -4,25 +4,24 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "render/terminal.h"
-#include "session/profile.h"
 #include "redis/client.h"
-#include "session/scanner.h"
+#include "render/terminal.h"
 #include "report/status.h"
+#include "session/profile.h"
+#include "session/scanner.h"
 
 namespace sessionctl {
 
 struct Finding {
-  std::string severity;   // "error" (data at risk or wrong) or "warning"
-  std::string code;       // no_ttl, corrupt_json, orphan, persistence_off, …
-  std::string profile;    // empty for server-wide findings
-  std::string message;    // what is wrong, in words
-  std::string fix;        // the command that fixes it
+  std::string severity;  // "error" (data at risk or wrong) or "warning"
+  std::string code;      // no_ttl, corrupt_json, orphan, persistence_off, …
+  std::string profile;   // empty for server-wide findings
+  std::string message;   // what is wrong, in words
+  std::string fix;       // the command that fixes it
   long long count = 1;
   std::vector<std::string> examples;  // up to a few ids or keys
 };

@@ -1,18 +1,20 @@
 #include "report/stats.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "render/records.h"
-#include "session/scanner.h"
 #include "report/status.h"
+#include "session/scanner.h"
 
 namespace sessionctl {
 
 using nlohmann::json;
 
-Histogram ttl_histogram() { return {{"none", "<1h", "1-4h", "4-12h", "12-24h", "1-7d", ">7d"}, std::vector<long long>(7)}; }
+Histogram ttl_histogram() {
+  return {{"none", "<1h", "1-4h", "4-12h", "12-24h", "1-7d", ">7d"}, std::vector<long long>(7)};
+}
 
 std::size_t ttl_bucket(long long ttl_ms) {
   if (ttl_ms < 0) return 0;
@@ -79,11 +81,12 @@ StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
   opts.find_orphans = true;
   opts.progress = std::move(progress);
   SessionScanner scanner(client, profiles, opts);
-  scanner.run([&](Session& s) {
-    r.for_profile(s.profile_name()).add(s);
-    return true;
-  },
-              [&](const Orphan& o) { ++r.for_profile(o.profile).orphans; });
+  scanner.run(
+      [&](Session& s) {
+        r.for_profile(s.profile_name()).add(s);
+        return true;
+      },
+      [&](const Orphan& o) { ++r.for_profile(o.profile).orphans; });
   r.vanished = scanner.counters().vanished;
   return r;
 }
@@ -100,7 +103,8 @@ std::string bars(const Histogram& h, const Terminal& term) {
   long long max = *std::max_element(h.counts.begin(), h.counts.end());
   std::string out;
   for (std::size_t i = 0; i < h.labels.size(); ++i) {
-    int width = max > 0 ? static_cast<int>(30.0 * static_cast<double>(h.counts[i]) / static_cast<double>(max) + 0.5) : 0;
+    int width =
+        max > 0 ? static_cast<int>(30.0 * static_cast<double>(h.counts[i]) / static_cast<double>(max) + 0.5) : 0;
     if (h.counts[i] > 0 && width == 0) width = 1;
     std::string bar;
     for (int k = 0; k < width; ++k) bar += "█";
@@ -122,10 +126,11 @@ json stats_to_json(const StatsReport& r) {
                         {"keys", p.keys},
                         {"ttl_histogram", histogram_json(p.ttl)},
                         {"size_histogram", histogram_json(p.size)},
-                        {"size_bytes", {{"total", p.size_total},
-                                        {"min", p.size_min < 0 ? 0 : p.size_min},
-                                        {"max", p.size_max},
-                                        {"average", p.size_average()}}},
+                        {"size_bytes",
+                         {{"total", p.size_total},
+                          {"min", p.size_min < 0 ? 0 : p.size_min},
+                          {"max", p.size_max},
+                          {"average", p.size_average()}}},
                         {"states", p.states},
                         {"problems", p.problems},
                         {"keys_without_ttl", p.keys_without_ttl},
@@ -156,8 +161,9 @@ std::string render_stats(const StatsReport& r, const Terminal& term) {
       for (const auto& [s, n] : st) out += fmt::format("    {:<24} {}\n", printable(s), n);
     }
     if (p.keys_without_ttl_by_design) {
-      out += term.paint(Style::dim, fmt::format("  {} keys without TTL by the app's design (not counted as anomalies)\n",
-                                                p.keys_without_ttl_by_design));
+      out +=
+          term.paint(Style::dim, fmt::format("  {} keys without TTL by the app's design (not counted as anomalies)\n",
+                                             p.keys_without_ttl_by_design));
     }
     std::string issues;
     if (p.keys_without_ttl) issues += fmt::format("{} keys without TTL; ", p.keys_without_ttl);

@@ -3,16 +3,15 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "redis/client.h"
 #include "render/terminal.h"
 #include "session/profile.h"
-#include "redis/client.h"
-#include "session/session.h"
 #include "session/scanner.h"
+#include "session/session.h"
 
 namespace sessionctl {
 
@@ -36,8 +35,8 @@ struct ProfileStats {
   long long size_total = 0, size_min = -1, size_max = 0;
   std::map<std::string, long long> states;
   std::map<std::string, long long> problems;  // problem name -> sessions
-  long long keys_without_ttl = 0;            // keys whose role should expire but has no TTL (an anomaly)
-  long long keys_without_ttl_by_design = 0;  // keys the app never expires (TRT's :meta), not an anomaly
+  long long keys_without_ttl = 0;             // keys whose role should expire but has no TTL (an anomaly)
+  long long keys_without_ttl_by_design = 0;   // keys the app never expires (TRT's :meta), not an anomaly
   long long orphans = 0;
 
   double size_average() const { return sessions ? static_cast<double>(size_total) / static_cast<double>(sessions) : 0; }

@@ -1,13 +1,13 @@
 #include "report/status.h"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "render/records.h"
 #include "render/table.h"
-#include "session/session.h"
 #include "session/scanner.h"
+#include "session/session.h"
 #include "util/duration.h"
 
 namespace sessionctl {
@@ -92,9 +92,10 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bo
   // CONFIG is often denied to application users; everything else still works.
   redis::Reply cfg = client.run1({"CONFIG", "GET", "save"});
   if (cfg.is_error()) {
-    r.notes.push_back(fmt::format("CONFIG GET is not permitted for this user ({}): the RDB snapshot schedule and "
-                                  "appendfsync are unknown; ask for +config|get to see them",
-                                  cfg.error_code()));
+    r.notes.push_back(
+        fmt::format("CONFIG GET is not permitted for this user ({}): the RDB snapshot schedule and "
+                    "appendfsync are unknown; ask for +config|get to see them",
+                    cfg.error_code()));
   } else {
     r.rdb_save_known = true;
     if (cfg.elements.size() == 2) r.rdb_save = cfg.elements[1].str;
@@ -133,17 +134,22 @@ nlohmann::json status_to_json(const StatusReport& r) {
   doc["reachable"] = true;
   doc["url"] = r.url;
   doc["url_source"] = r.url_source;
-  doc["server"] = {{"version", info(r.version)},       {"mode", info(r.mode)},
-                   {"role", info(r.role)},             {"uptime_ms", info(r.uptime_s * 1000)},
-                   {"connected_clients", info(r.connected_clients)}, {"loading", info(r.loading)}};
-  json persistence = {{"aof_enabled", r.aof_enabled ? json(*r.aof_enabled) : json(nullptr)},
-                      {"appendfsync", r.appendfsync.empty() ? json(nullptr) : json(r.appendfsync)},
-                      {"rdb_save", r.rdb_save_known ? json(r.rdb_save) : json(nullptr)},
-                      {"rdb_changes_since_last_save", info(r.rdb_changes_since_save)},
-                      {"rdb_last_save_time", r.rdb_last_save_time > 0 ? json(rfc3339(static_cast<double>(r.rdb_last_save_time))) : json(nullptr)},
-                      {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
-                      {"aof_last_write_status", info(r.aof_last_write_status)},
-                      {"off", r.persistence_off()}};
+  doc["server"] = {{"version", info(r.version)},
+                   {"mode", info(r.mode)},
+                   {"role", info(r.role)},
+                   {"uptime_ms", info(r.uptime_s * 1000)},
+                   {"connected_clients", info(r.connected_clients)},
+                   {"loading", info(r.loading)}};
+  json persistence = {
+      {"aof_enabled", r.aof_enabled ? json(*r.aof_enabled) : json(nullptr)},
+      {"appendfsync", r.appendfsync.empty() ? json(nullptr) : json(r.appendfsync)},
+      {"rdb_save", r.rdb_save_known ? json(r.rdb_save) : json(nullptr)},
+      {"rdb_changes_since_last_save", info(r.rdb_changes_since_save)},
+      {"rdb_last_save_time",
+       r.rdb_last_save_time > 0 ? json(rfc3339(static_cast<double>(r.rdb_last_save_time))) : json(nullptr)},
+      {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
+      {"aof_last_write_status", info(r.aof_last_write_status)},
+      {"off", r.persistence_off()}};
   doc["persistence"] = persistence;
   auto pct = r.memory_percent();
   doc["memory"] = {{"used_bytes", info(r.used_memory)},
@@ -173,20 +179,23 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   row("url", r.url + (r.url_source == "default" ? "" : fmt::format("  (from {})", r.url_source)));
   row("reachable", "yes", Style::green);
   if (r.info_known) {
-    row("server", fmt::format("Redis {} ({}, {}), up {}", r.version.empty() ? "?" : r.version,
-                              r.mode.empty() ? "?" : r.mode, r.role.empty() ? "?" : r.role,
-                              format_duration(std::chrono::seconds(r.uptime_s))));
+    row("server",
+        fmt::format("Redis {} ({}, {}), up {}", r.version.empty() ? "?" : r.version, r.mode.empty() ? "?" : r.mode,
+                    r.role.empty() ? "?" : r.role, format_duration(std::chrono::seconds(r.uptime_s))));
   } else {
     row("server", "unknown (INFO not permitted)", Style::yellow);
   }
-  std::string aof = r.aof_enabled ? (*r.aof_enabled ? "on" + (r.appendfsync.empty() ? "" : " (appendfsync " + r.appendfsync + ")") : "off") : "unknown";
+  std::string aof =
+      r.aof_enabled
+          ? (*r.aof_enabled ? "on" + (r.appendfsync.empty() ? "" : " (appendfsync " + r.appendfsync + ")") : "off")
+          : "unknown";
   std::string rdb = r.rdb_save_known ? (r.rdb_save.empty() ? "off" : "save " + r.rdb_save) : "unknown";
   row("persistence", fmt::format("AOF {}, RDB {}", aof, rdb), r.persistence_off() ? Style::red : Style::plain);
   auto pct = r.memory_percent();
   if (r.info_known) {
-    std::string mem = human_bytes(r.used_memory) + (r.maxmemory > 0
-                                                        ? fmt::format(" of {} ({:.0f}%)", human_bytes(r.maxmemory), *pct)
-                                                        : " (no maxmemory)");
+    std::string mem =
+        human_bytes(r.used_memory) +
+        (r.maxmemory > 0 ? fmt::format(" of {} ({:.0f}%)", human_bytes(r.maxmemory), *pct) : " (no maxmemory)");
     row("memory", mem, pct && *pct > 80 ? Style::yellow : Style::plain);
     bool risky_policy = r.maxmemory_policy.rfind("allkeys-", 0) == 0;
     row("eviction",
@@ -202,7 +211,8 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   out += "\n";
   Table t({{"PROFILE"}, {"SESSIONS", Align::right}, {"DEFAULT TTL", Align::right}});
   for (const auto& p : r.profiles) {
-    t.add({{p.profile}, {std::to_string(p.sessions)},
+    t.add({{p.profile},
+           {std::to_string(p.sessions)},
            {p.default_ttl_ms ? format_duration(std::chrono::milliseconds(*p.default_ttl_ms)) : "-"}});
   }
   if (r.unknown_sessions > 0) t.add({{"unknown", Style::yellow}, {std::to_string(r.unknown_sessions)}, {"-"}});

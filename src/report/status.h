@@ -1,16 +1,15 @@
 // `status`: what an on-call engineer checks first, gathered as data and rendered per format.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "render/terminal.h"
-#include "util/bytes.h"
-#include "session/profile.h"
 #include "redis/client.h"
+#include "render/terminal.h"
+#include "session/profile.h"
+#include "util/bytes.h"
 
 namespace sessionctl {
 
@@ -21,16 +20,16 @@ struct ProfileStatus {
 };
 
 struct StatusReport {
-  std::string url;          // redacted
-  std::string url_source;   // --url, SESSIONCTL_URL…
+  std::string url;         // redacted
+  std::string url_source;  // --url, SESSIONCTL_URL…
   std::string version, mode, role, os;
-  bool info_known = true;   // false when INFO was denied: the INFO-derived fields below are unknown, not zero
+  bool info_known = true;  // false when INFO was denied: the INFO-derived fields below are unknown, not zero
   long long uptime_s = 0, connected_clients = 0;
   bool loading = false;
   // Persistence
   std::optional<bool> aof_enabled;
-  std::string appendfsync;      // from CONFIG (may be unknown)
-  std::string rdb_save;         // CONFIG GET save; "" = RDB snapshots off
+  std::string appendfsync;  // from CONFIG (may be unknown)
+  std::string rdb_save;     // CONFIG GET save; "" = RDB snapshots off
   bool rdb_save_known = false;
   long long rdb_changes_since_save = 0, rdb_last_save_time = 0;
   std::string rdb_last_bgsave_status, aof_last_write_status;
@@ -56,6 +55,5 @@ std::vector<std::pair<std::string, std::string>> parse_info(const std::string& i
 
 nlohmann::json status_to_json(const StatusReport& report);
 std::string render_status(const StatusReport& report, const Terminal& term);
-
 
 }  // namespace sessionctl

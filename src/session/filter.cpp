@@ -1,12 +1,12 @@
 #include "session/filter.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
-#include "util/errors.h"
+#include <algorithm>
+
 #include "session/key_pattern.h"
 #include "util/duration.h"
+#include "util/errors.h"
 
 namespace sessionctl {
 
@@ -22,7 +22,8 @@ SessionFilter SessionFilter::from_flags(std::vector<std::string> ids, std::strin
   if (!ttl_above.empty()) f.ttl_above = parse_duration(ttl_above, "--ttl-above");
   if (!idle_over.empty()) f.idle_over = parse_duration(idle_over, "--idle-over");
   f.no_ttl = no_ttl;
-  if (no_ttl && (f.ttl_below || f.ttl_above)) throw UsageError("--no-ttl cannot be combined with --ttl-below/--ttl-above");
+  if (no_ttl && (f.ttl_below || f.ttl_above))
+    throw UsageError("--no-ttl cannot be combined with --ttl-below/--ttl-above");
   for (const auto& w : where) {
     auto eq = w.find('=');
     if (eq == std::string::npos || eq == 0) {

@@ -11,9 +11,9 @@
 namespace sessionctl {
 
 struct SessionFilter {
-  std::vector<std::string> ids;   // exact ids (any profile)
-  std::string id_glob;            // --match
-  std::string state;              // --state
+  std::vector<std::string> ids;  // exact ids (any profile)
+  std::string id_glob;           // --match
+  std::string state;             // --state
   std::optional<std::chrono::milliseconds> ttl_below, ttl_above, idle_over;
   bool no_ttl = false;
   std::vector<std::pair<std::string, std::string>> where;  // --where FIELD=VALUE (raw values)

@@ -1,15 +1,15 @@
 #include "session/profile.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <string_view>
 #include <sstream>
+#include <string_view>
 
-#include <fmt/format.h>
-
-#include "util/errors.h"
 #include "util/duration.h"
+#include "util/errors.h"
 
 namespace sessionctl {
 
@@ -40,11 +40,16 @@ const json* json_path(const json& doc, const std::string& path) {
 
 std::string value_type_name(ValueType t) {
   switch (t) {
-    case ValueType::string: return "string";
-    case ValueType::hash: return "hash";
-    case ValueType::list: return "list";
-    case ValueType::set: return "set";
-    case ValueType::zset: return "zset";
+    case ValueType::string:
+      return "string";
+    case ValueType::hash:
+      return "hash";
+    case ValueType::list:
+      return "list";
+    case ValueType::set:
+      return "set";
+    case ValueType::zset:
+      return "zset";
   }
   return "?";
 }
@@ -182,8 +187,10 @@ struct Loader {
       path += index ? "[" + seg + "]" : (path.empty() ? "" : ".") + seg;
       pos = next == std::string::npos ? rel.size() : next;
     }
-    if (path.empty()) throw UsageError(fmt::format("{}:{}: profile '{}': {}", origin, lines.line(pointer), current, message));
-    throw UsageError(fmt::format("{}:{}: profile '{}', field '{}': {}", origin, lines.line(pointer), current, path, message));
+    if (path.empty())
+      throw UsageError(fmt::format("{}:{}: profile '{}': {}", origin, lines.line(pointer), current, message));
+    throw UsageError(
+        fmt::format("{}:{}: profile '{}', field '{}': {}", origin, lines.line(pointer), current, path, message));
   }
 
   std::string str(const json& obj, const std::string& at, const std::string& field, bool required,
@@ -381,8 +388,7 @@ struct Loader {
       for (const auto& [path, rule] : it->items()) {
         auto parsed = rule.is_string() ? mask::parse_rule(rule.get<std::string>()) : std::nullopt;
         if (!parsed) {
-          fail(at + "/pii", path,
-               "unknown rule: use email, phone, name, username, text, free_text or redact");
+          fail(at + "/pii", path, "unknown rule: use email, phone, name, username, text, free_text or redact");
         }
         p.pii.push_back({path, *parsed});
       }

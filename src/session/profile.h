@@ -4,14 +4,13 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "session/key_pattern.h"
 #include "mask/mask.h"
+#include "session/key_pattern.h"
 
 namespace sessionctl {
 
@@ -26,11 +25,11 @@ enum class Encoding {
 
 // One key of a session: the primary key, or a related key such as TRT's ":history".
 struct KeyRole {
-  std::string role;              // "state", "history", "meta"
-  KeyPattern pattern;            // "trt:session:{id}:history"
+  std::string role;    // "state", "history", "meta"
+  KeyPattern pattern;  // "trt:session:{id}:history"
   ValueType type = ValueType::string;
   Encoding encoding = Encoding::json;
-  bool expects_ttl = true;       // false where the app never sets one (TRT's :meta)
+  bool expects_ttl = true;               // false where the app never sets one (TRT's :meta)
   std::optional<std::size_t> max_items;  // TRT keeps the newest 50 history entries
 };
 
@@ -38,10 +37,10 @@ struct KeyRole {
 // value holding the session id (Telegram's session:chat:{chat_id}).
 struct IndexSpec {
   enum class Kind { zset_of_ids, pointer_key };
-  std::string role;              // "active_sessions", "chat"
+  std::string role;  // "active_sessions", "chat"
   Kind kind = Kind::zset_of_ids;
-  KeyPattern pattern;            // "trt:active_sessions" or "session:chat:{chat_id}"
-  std::string link_field;        // pointer_key: the session value's field that names the index key (chatId)
+  KeyPattern pattern;              // "trt:active_sessions" or "session:chat:{chat_id}"
+  std::string link_field;          // pointer_key: the session value's field that names the index key (chatId)
   bool score_is_activity = false;  // zset score = last interaction (unix seconds)
 };
 
@@ -54,14 +53,14 @@ struct Profile {
   std::optional<std::chrono::milliseconds> default_ttl;  // what the app sets
   std::optional<std::chrono::milliseconds> max_ttl;      // above this a TTL is an anomaly
   bool sliding_ttl = false;                              // the app refreshes TTL on access
-  std::string state_field;      // dotted JSON path or hash field holding the state
-  nlohmann::json state_labels;  // optional map from raw state ("true") to label ("open")
-  std::string activity_field;   // dotted JSON path or hash field holding the last activity
-  std::vector<std::string> shape_all;  // a JSON value must have all of these top-level fields…
-  std::vector<std::string> shape_any;  // …and at least one of these, to be claimed by this profile
-  std::vector<KeyPattern> exclude;     // keys that match the layout but are not sessions
-  std::string id_format;               // "uuid" when the app makes UUIDs, else empty
-  std::optional<std::size_t> max_size;  // session size above which doctor warns
+  std::string state_field;                               // dotted JSON path or hash field holding the state
+  nlohmann::json state_labels;                           // optional map from raw state ("true") to label ("open")
+  std::string activity_field;                            // dotted JSON path or hash field holding the last activity
+  std::vector<std::string> shape_all;                    // a JSON value must have all of these top-level fields…
+  std::vector<std::string> shape_any;                    // …and at least one of these, to be claimed by this profile
+  std::vector<KeyPattern> exclude;                       // keys that match the layout but are not sessions
+  std::string id_format;                                 // "uuid" when the app makes UUIDs, else empty
+  std::optional<std::size_t> max_size;                   // session size above which doctor warns
   std::vector<mask::FieldRule> pii;
 
   // Whether the layout is shared with another profile, so that detection needs the value.

@@ -1,10 +1,10 @@
 #include "session/scanner.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <exception>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "json/probe.h"
 #include "util/bounded_queue.h"
@@ -36,7 +36,8 @@ bool decode_value(const Reply& r, const std::string& type, StoredValue& out) {
   if (type == "string") {
     out.raw = r.str;
   } else if (type == "hash") {
-    for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) out.fields.emplace_back(r.elements[i].str, r.elements[i + 1].str);
+    for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2)
+      out.fields.emplace_back(r.elements[i].str, r.elements[i + 1].str);
   } else if (type == "zset") {
     for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
       out.scored.emplace_back(r.elements[i].str, std::strtod(r.elements[i + 1].str.c_str(), nullptr));
@@ -53,7 +54,8 @@ bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<
   const std::string& layout = selected.front()->primary.pattern.text();
   for (const auto& p : known) {
     if (!p.needs_shape() || p.primary.pattern.text() != layout) continue;
-    bool is_selected = std::any_of(selected.begin(), selected.end(), [&](const Profile* q) { return q->name == p.name; });
+    bool is_selected =
+        std::any_of(selected.begin(), selected.end(), [&](const Profile* q) { return q->name == p.name; });
     if (!is_selected && p.shape_matches(doc)) return true;
   }
   return false;
@@ -66,7 +68,8 @@ bool is_string_role(const KeyRole& role) { return role.type == ValueType::string
 
 // Per key of a session, the commands the batch sends. String keys skip TYPE: PTTL says whether the key
 // exists and STRLEN/GET failing with WRONGTYPE says it is not a string (then TYPE is asked separately).
-std::size_t append_key_commands(redis::CommandBuffer& cmds, const KeyRole& role, const std::string& key, bool want_value) {
+std::size_t append_key_commands(redis::CommandBuffer& cmds, const KeyRole& role, const std::string& key,
+                                bool want_value) {
   if (is_string_role(role)) {
     cmds.add({"PTTL", key});
     if (want_value) {
@@ -177,9 +180,8 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
       redis::ScanRequest req;
       req.pattern = scan_glob();
       req.count = options_.scan_count;
-      scan_client->scan(req, [&](std::vector<std::string>& keys) {
-        return !interrupted() && names.push(std::move(keys));
-      });
+      scan_client->scan(req,
+                        [&](std::vector<std::string>& keys) { return !interrupted() && names.push(std::move(keys)); });
     } catch (...) {
       scan_error = std::current_exception();
     }

@@ -6,28 +6,27 @@
 #include <functional>
 #include <string>
 
-#include "session/profile.h"
 #include "redis/client.h"
+#include "session/profile.h"
 #include "session/session.h"
 
 namespace sessionctl {
 
 struct ScanCounters {
-  long long keys_seen = 0;         // keys SCAN returned that belong to a profile's layout
+  long long keys_seen = 0;  // keys SCAN returned that belong to a profile's layout
   long long sessions = 0;
-  long long vanished = 0;          // expired or deleted between SCAN and the metadata read
+  long long vanished = 0;  // expired or deleted between SCAN and the metadata read
   long long unclassified = 0;
   long long orphans = 0;
 };
 
 struct ScanOptions {
-  bool fetch_values = false;      // read values (for --wide, state/where/idle filters, stats, doctor)
-  std::string id_glob;            // only sessions whose id matches (Redis glob rules)
+  bool fetch_values = false;  // read values (for --wide, state/where/idle filters, stats, doctor)
+  std::string id_glob;        // only sessions whose id matches (Redis glob rules)
   std::size_t scan_count = 10000;
-  bool find_orphans = false;      // also report index entries and related keys without a session
+  bool find_orphans = false;                          // also report index entries and related keys without a session
   std::function<void(const ScanCounters&)> progress;  // called after each batch, on the caller's thread
 };
-
 
 class SessionScanner {
  public:

@@ -1,11 +1,11 @@
 #include "session/session.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-
-#include <fmt/format.h>
 
 #include "json/probe.h"
 

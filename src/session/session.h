@@ -2,12 +2,11 @@
 // with what sessionctl read about them. Values are only present when they were fetched.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "session/profile.h"
 
@@ -15,19 +14,19 @@ namespace sessionctl {
 
 // A key's value as read from Redis, by type.
 struct StoredValue {
-  std::string type;                                        // string, hash, list, set, zset
-  std::string raw;                                         // string
-  std::vector<std::pair<std::string, std::string>> fields; // hash
-  std::vector<std::string> items;                          // list, set
-  std::vector<std::pair<std::string, double>> scored;      // zset
+  std::string type;                                         // string, hash, list, set, zset
+  std::string raw;                                          // string
+  std::vector<std::pair<std::string, std::string>> fields;  // hash
+  std::vector<std::string> items;                           // list, set
+  std::vector<std::pair<std::string, double>> scored;       // zset
 };
 
 struct KeyInfo {
   std::string key;
-  std::string role;                 // "state", "history", "meta"
-  std::string type = "none";        // TYPE reply; "none" when the key does not exist
-  long long ttl_ms = -2;            // PTTL: -1 no expiry, -2 missing
-  long long size = 0;               // bytes: value length for strings, MEMORY USAGE otherwise
+  std::string role;           // "state", "history", "meta"
+  std::string type = "none";  // TYPE reply; "none" when the key does not exist
+  long long ttl_ms = -2;      // PTTL: -1 no expiry, -2 missing
+  long long size = 0;         // bytes: value length for strings, MEMORY USAGE otherwise
   std::optional<StoredValue> value;
   bool exists() const { return type != "none"; }
 };
@@ -41,7 +40,7 @@ inline constexpr const char* no_ttl = "no_ttl";               // a key that shou
 inline constexpr const char* ttl_too_long = "ttl_above_max";  // longer than the profile allows
 inline constexpr const char* bad_id = "id_not_uuid";          // openvaa ids are server-made UUIDs
 inline constexpr const char* too_big = "size_above_max";
-inline constexpr const char* unclassified = "unclassified";   // shared layout, value fits no profile
+inline constexpr const char* unclassified = "unclassified";  // shared layout, value fits no profile
 inline constexpr const char* history_over_cap = "history_over_cap";
 inline constexpr const char* orphan = "orphan";  // related keys or index entries whose session is gone
 }  // namespace problem
@@ -56,10 +55,10 @@ struct PointerEntry {
 
 struct Session {
   std::string id;
-  const Profile* profile = nullptr;  // nullptr = unknown (could not be classified)
-  std::string layout;                // the key layout it was found under, for unknown sessions
-  std::vector<KeyInfo> keys;         // primary first
-  std::optional<double> index_score;  // e.g. TRT's trt:active_sessions score
+  const Profile* profile = nullptr;    // nullptr = unknown (could not be classified)
+  std::string layout;                  // the key layout it was found under, for unknown sessions
+  std::vector<KeyInfo> keys;           // primary first
+  std::optional<double> index_score;   // e.g. TRT's trt:active_sessions score
   std::vector<PointerEntry> pointers;  // filled by SessionScanner::load only
   std::optional<std::string> state;
   std::optional<double> last_activity;  // unix seconds

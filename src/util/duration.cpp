@@ -1,9 +1,9 @@
 #include "util/duration.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "util/errors.h"
 
@@ -27,11 +27,21 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
       unit = 1, rest.remove_prefix(2);
     } else if (!rest.empty() && std::string_view("smhdw").find(rest.front()) != std::string_view::npos) {
       switch (rest.front()) {
-        case 's': unit = 1000; break;
-        case 'm': unit = 60e3; break;
-        case 'h': unit = 3600e3; break;
-        case 'd': unit = 86400e3; break;
-        case 'w': unit = 7 * 86400e3; break;
+        case 's':
+          unit = 1000;
+          break;
+        case 'm':
+          unit = 60e3;
+          break;
+        case 'h':
+          unit = 3600e3;
+          break;
+        case 'd':
+          unit = 86400e3;
+          break;
+        case 'w':
+          unit = 7 * 86400e3;
+          break;
       }
       rest.remove_prefix(1);
     } else if (!rest.empty() || any) {

@@ -9,11 +9,11 @@ namespace sessionctl {
 
 enum class ExitCode : int {
   ok = 0,
-  check_failed = 1,   // a check failed or some items failed
-  usage = 2,          // usage or bad input, or a refusal
-  connect = 3,        // cannot connect, TLS failure or timeout
-  auth = 4,           // WRONGPASS, NOPERM
-  not_found = 5,      // the named session does not exist
+  check_failed = 1,  // a check failed or some items failed
+  usage = 2,         // usage or bad input, or a refusal
+  connect = 3,       // cannot connect, TLS failure or timeout
+  auth = 4,          // WRONGPASS, NOPERM
+  not_found = 5,     // the named session does not exist
   interrupted = 130,
 };
 

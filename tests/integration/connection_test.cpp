@@ -292,8 +292,8 @@ TEST_CASE("TLS failures are exit 3 with a hint", "[connection][tls]") {
   SECTION("an encrypted client key fails with a clear message instead of prompting") {
     testsupport::TempDir dir;
     const std::string enc = dir.file("client.enc.key");
-    const auto made = testsupport::run({"openssl", "pkey", "-in", server.client_key(), "-aes256", "-passout",
-                                        "pass:secret-phrase", "-out", enc});
+    const auto made = testsupport::run(
+        {"openssl", "pkey", "-in", server.client_key(), "-aes256", "-passout", "pass:secret-phrase", "-out", enc});
     REQUIRE(made.exit_code == 0);
     const RunResult r = sessionctl({"status", "-u", url, "--cacert", server.ca_file(), "--cert", server.client_cert(),
                                     "--key", enc, "--timeout", "5s"});

@@ -22,12 +22,12 @@
 
 using Catch::Matchers::Contains;
 using nlohmann::json;
+using testsupport::fixture;
 using testsupport::RedisServer;
 using testsupport::RunResult;
-using testsupport::ServerOptions;
-using testsupport::fixture;
 using testsupport::sctl;
 using testsupport::sctl_json;
+using testsupport::ServerOptions;
 constexpr auto q = &testsupport::cli_quote;
 
 namespace {
@@ -53,8 +53,8 @@ std::string ttl_bucket(long long ms) {
   if (ms < 7 * 24 * h) return "1-7d";
   return ">7d";
 }
-const std::vector<std::string> kSizeBuckets = {"<256B", "256B-512B", "512B-1KiB", "1-2KiB", "2-4KiB",
-                                               "4-16KiB", "16-64KiB", "64KiB-1MiB", ">1MiB"};
+const std::vector<std::string> kSizeBuckets = {"<256B",   "256B-512B", "512B-1KiB",  "1-2KiB", "2-4KiB",
+                                               "4-16KiB", "16-64KiB",  "64KiB-1MiB", ">1MiB"};
 std::string size_bucket(long long b) {
   const long long bounds[] = {256, 512, 1024, 2048, 4096, 16384, 65536, 1048576};
   for (std::size_t i = 0; i < 8; ++i) {
@@ -137,7 +137,8 @@ std::string examples(const json& f) {
 
 }  // namespace
 
-TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table and -o json agree", "[readpath][stats]") {
+TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table and -o json agree",
+          "[readpath][stats]") {
   RedisServer server;
   server.cli_script(fixture("sample_sessions.redis"));
   server.cli_script(fixture("more_sessions.redis"));
@@ -148,9 +149,9 @@ TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table 
     std::string ex;  // "" = no EX (an app bug)
     std::size_t pad;
   };
-  const std::vector<Spread> spread = {{"ttl-none", "", 10},       {"ttl-30m", "1800", 300},      {"ttl-2h", "7200", 700},
-                                      {"ttl-6h", "21600", 1500},  {"ttl-18h", "64800", 3000},   {"ttl-3d", "259200", 10000},
-                                      {"ttl-10d", "864000", 30000}};
+  const std::vector<Spread> spread = {
+      {"ttl-none", "", 10},       {"ttl-30m", "1800", 300},    {"ttl-2h", "7200", 700},     {"ttl-6h", "21600", 1500},
+      {"ttl-18h", "64800", 3000}, {"ttl-3d", "259200", 10000}, {"ttl-10d", "864000", 30000}};
   std::string script;
   for (const auto& s : spread) {
     json v = {{"data", {{"count", 1}, {"last_activity", 1767434400.0}, {"note", std::string(s.pad, 'n')}}},
@@ -203,7 +204,8 @@ TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table 
   CHECK(ch["size_bytes"]["total"] == total);
   CHECK(ch["size_bytes"]["min"] == min);
   CHECK(ch["size_bytes"]["max"] == max);
-  CHECK(std::fabs(ch["size_bytes"]["average"].get<double>() - static_cast<double>(total) / static_cast<double>(channel_ids.size())) < 1e-6);
+  CHECK(std::fabs(ch["size_bytes"]["average"].get<double>() -
+                  static_cast<double>(total) / static_cast<double>(channel_ids.size())) < 1e-6);
   CHECK(ch["keys_without_ttl"] == 1);
   CHECK(ch["orphans"] == 0);
   CHECK(ch["corrupt"] == 0);
@@ -276,7 +278,8 @@ TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table 
     }
     std::string text;
     for (const auto& line : block) text += line + "\n";
-    if (p["keys_without_ttl"] > 0) CHECK_THAT(text, Contains(std::to_string(p["keys_without_ttl"].get<long long>()) + " keys without TTL"));
+    if (p["keys_without_ttl"] > 0)
+      CHECK_THAT(text, Contains(std::to_string(p["keys_without_ttl"].get<long long>()) + " keys without TTL"));
     if (p["orphans"] > 0) CHECK_THAT(text, Contains(std::to_string(p["orphans"].get<long long>()) + " orphans"));
     if (p["corrupt"] > 0) CHECK_THAT(text, Contains("corrupt_json"));
   }
@@ -289,10 +292,12 @@ TEST_CASE("doctor finds every anomaly, each with a fix, and exits 1", "[readpath
   // btrix above seed 000's 500-2000 bytes, and a trt history an app version without LTRIM let grow past 50.
   json big = {{"current", "BOOK_EMAIL"}, {"data", {{"name", "Ann"}, {"notes", std::string(3000, 'n')}}}};
   std::string script = "SET state:oversize " + q(big.dump()) + " EX 3600\n";
-  script += "HSET trt:session:chatty:state session_id chatty current_stage stage_1_goal last_interaction 1767434000\n"
-            "EXPIRE trt:session:chatty:state 86400\n";
+  script +=
+      "HSET trt:session:chatty:state session_id chatty current_stage stage_1_goal last_interaction 1767434000\n"
+      "EXPIRE trt:session:chatty:state 86400\n";
   for (int i = 0; i < 55; ++i) {
-    json item = {{"client_input", "message " + std::to_string(i)}, {"therapist_response", "ok"}, {"timestamp", 1767430000 + i}};
+    json item = {
+        {"client_input", "message " + std::to_string(i)}, {"therapist_response", "ok"}, {"timestamp", 1767430000 + i}};
     script += "RPUSH trt:session:chatty:history " + q(item.dump()) + "\n";
   }
   script += "EXPIRE trt:session:chatty:history 86400\nZADD trt:active_sessions 1767434000 chatty\n";
@@ -332,7 +337,8 @@ TEST_CASE("doctor finds every anomaly, each with a fix, and exits 1", "[readpath
   CHECK_THAT(finding(doc, "orphan", "trt")["fix"].get<std::string>(), Contains("cleanup") && Contains("trt"));
   CHECK_THAT(finding(doc, "persistence_off", nullptr)["fix"].get<std::string>(), Contains("appendonly"));
   // When every affected id is known, the fix names them: a command to copy, not a template.
-  CHECK(finding(doc, "id_not_uuid", "openvaa")["fix"] == "sessionctl delete --profile openvaa --yes -- client-chosen-id");
+  CHECK(finding(doc, "id_not_uuid", "openvaa")["fix"] ==
+        "sessionctl delete --profile openvaa --yes -- client-chosen-id");
   // Nothing about healthy sessions, nor about the meta hash trt never gives a TTL.
   CHECK_FALSE(has_finding(doc, "no_ttl", "trt"));
   for (const auto& f : doc["findings"]) {

@@ -27,13 +27,13 @@
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using nlohmann::json;
-using testsupport::RedisServer;
-using testsupport::RunResult;
-using testsupport::ServerOptions;
 using testsupport::fixture;
 using testsupport::fixture_path;
+using testsupport::RedisServer;
+using testsupport::RunResult;
 using testsupport::sctl;
 using testsupport::sctl_json;
+using testsupport::ServerOptions;
 constexpr auto q = &testsupport::cli_quote;
 
 namespace {
@@ -129,10 +129,8 @@ const std::map<std::string, std::string> kSampleIds = {
     {"user_12345", "trt"},
 };
 const std::map<std::string, std::string> kMoreIds = {
-    {"booking-777", "btrix"},
-    {"5f0c2a9e-1d3b-4c5d-8e6f-7a8b9c0d1e2f", "openvaa"},
-    {"ws-lobby", "channels"},
-    {"1734567899999", "telegram"},
+    {"booking-777", "btrix"}, {"5f0c2a9e-1d3b-4c5d-8e6f-7a8b9c0d1e2f", "openvaa"},
+    {"ws-lobby", "channels"}, {"1734567899999", "telegram"},
     {"user_67890", "trt"},
 };
 
@@ -156,9 +154,10 @@ void load_fixtures(const RedisServer& server) {
 }
 
 // btrix's updateSessionState: the whole state as JSON, SET … EX 3600.
-std::string btrix_set(const std::string& id, const std::string& current, double updated_at, const std::string& extra = "",
-                      const std::string& ex = " EX 3600") {
-  json state = {{"current", current}, {"data", json::object()}, {"history", json::array()}, {"updatedAt", iso(updated_at)}};
+std::string btrix_set(const std::string& id, const std::string& current, double updated_at,
+                      const std::string& extra = "", const std::string& ex = " EX 3600") {
+  json state = {
+      {"current", current}, {"data", json::object()}, {"history", json::array()}, {"updatedAt", iso(updated_at)}};
   if (!extra.empty()) state["data"] = json::parse(extra);
   return "SET " + q("state:" + id) + " " + q(state.dump()) + ex + "\n";
 }
@@ -245,7 +244,8 @@ TEST_CASE("fixtures hold keys the way each seed's app writes them", "[readpath][
   CHECK(server.cli({"GET", "session:chat:-1001234567890"}) == "1734567890123\n");
   CHECK(server.cli({"GET", "session:chat:-1009876543210"}) == "1734567899999\n");
   for (const std::string id : {"user_12345", "user_67890"}) {
-    CHECK(server.cli({"ZSCORE", "trt:active_sessions", id}) == server.cli({"HGET", "trt:session:" + id + ":state", "last_interaction"}));
+    CHECK(server.cli({"ZSCORE", "trt:active_sessions", id}) ==
+          server.cli({"HGET", "trt:session:" + id + ":state", "last_interaction"}));
     CHECK(std::stoll(server.cli({"LLEN", "trt:session:" + id + ":history"})) <= 50);
   }
   for (const auto& [id, profile] : all_fixture_ids()) {
@@ -258,9 +258,8 @@ TEST_CASE("fixtures hold keys the way each seed's app writes them", "[readpath][
   // scripts/demo.sh feeds the fixtures to a bare redis-cli: every line must be accepted that way too.
   for (const std::string name : {"sample_sessions.redis", "more_sessions.redis", "anomalies.redis"}) {
     RedisServer fresh;
-    RunResult fed = testsupport::run({"sh", "-c",
-                                      "grep -v '^#' \"$0\" | grep -v '^$' | redis-cli -p \"$1\"", fixture_path(name),
-                                      std::to_string(fresh.port())});
+    RunResult fed = testsupport::run({"sh", "-c", "grep -v '^#' \"$0\" | grep -v '^$' | redis-cli -p \"$1\"",
+                                      fixture_path(name), std::to_string(fresh.port())});
     INFO(name << "\n" << fed);
     CHECK(fed.exit_code == 0);
     CHECK(fed.err.empty());
@@ -507,7 +506,8 @@ TEST_CASE("list filters by profile, id glob, state, TTL, idle time and raw field
     CHECK(list_ids(server, {"--where", "data.email=jo***@example.com"}).empty());
     // A trt hash field, a JSON path inside a hash field, a number, and two conditions at once.
     CHECK(list_ids(server, {"--where", "current_stage=stage_2_vision"}) == std::set<std::string>{"user_67890"});
-    CHECK(list_ids(server, {"--where", "stage_1_completion.vision_accepted=true"}) == std::set<std::string>{"user_67890"});
+    CHECK(list_ids(server, {"--where", "stage_1_completion.vision_accepted=true"}) ==
+          std::set<std::string>{"user_67890"});
     CHECK(list_ids(server, {"--where", "chatId=-1009876543210"}) == std::set<std::string>{"1734567899999"});
     CHECK(list_ids(server, {"--where", "data.name=Maria Silva", "--where", "current=BOOK_PHONE"}) ==
           std::set<std::string>{"test-456"});
@@ -649,7 +649,8 @@ TEST_CASE("inspect shows every key with type, TTL, size and a decoded, masked va
     CHECK(raw.out.find("@user2") == std::string::npos);
   }
   SECTION("openvaa: e-mail inside free text masked; encrypted bytes shown as base64") {
-    json doc = sctl_json(server, {"inspect", "0b9d6f3e-5c1a-4f7e-9a2b-3c4d5e6f7a8b", "7e57c0de-aaaa-4bbb-8ccc-123456789abc"});
+    json doc =
+        sctl_json(server, {"inspect", "0b9d6f3e-5c1a-4f7e-9a2b-3c4d5e6f7a8b", "7e57c0de-aaaa-4bbb-8ccc-123456789abc"});
     auto got = by_id(doc["sessions"]);
     std::string text = got.at("0b9d6f3e-5c1a-4f7e-9a2b-3c4d5e6f7a8b")["key_details"][0]["value"].dump();
     CHECK(text.find("liisa.virtanen@example.fi") == std::string::npos);
@@ -771,7 +772,8 @@ TEST_CASE("session:* is split into channels and telegram by shape; session:chat:
   RedisServer server;
   load_fixtures(server);
   // A JSON value under session:* that neither app writes, and one that is not JSON at all.
-  server.cli_script("SET session:mystery " + q(R"({"foo":1,"bar":[1,2]})") + " EX 3600\nSET session:plain hello EX 3600\n");
+  server.cli_script("SET session:mystery " + q(R"({"foo":1,"bar":[1,2]})") +
+                    " EX 3600\nSET session:plain hello EX 3600\n");
 
   RunResult r = sctl(server, {"list", "-o", "json"});
   REQUIRE(r.exit_code == 0);
@@ -790,7 +792,8 @@ TEST_CASE("session:* is split into channels and telegram by shape; session:chat:
     REQUIRE(got.count(id) == 1);  // listed, never dropped
     CHECK(got[id]["profile"] == "unknown");
     CHECK(got[id]["layout"] == "session:{id}");
-    CHECK(std::find(got[id]["problems"].begin(), got[id]["problems"].end(), "unclassified") != got[id]["problems"].end());
+    CHECK(std::find(got[id]["problems"].begin(), got[id]["problems"].end(), "unclassified") !=
+          got[id]["problems"].end());
   }
   CHECK(std::find(got["plain"]["problems"].begin(), got["plain"]["problems"].end(), "corrupt_json") !=
         got["plain"]["problems"].end());
@@ -800,7 +803,8 @@ TEST_CASE("session:* is split into channels and telegram by shape; session:chat:
 
   // One profile of a shared layout selected: the other's sessions are left out; values no profile claims
   // (they could be a corrupt session of the selected one) are still shown as unknown.
-  for (const auto& [name, want] : std::map<std::string, std::set<std::string>>{{"channels", channels}, {"telegram", telegram}}) {
+  for (const auto& [name, want] :
+       std::map<std::string, std::set<std::string>>{{"channels", channels}, {"telegram", telegram}}) {
     INFO(name);
     json only = sctl_json(server, {"list", "--profile", name});
     std::set<std::string> own, unknown;
@@ -841,9 +845,11 @@ TEST_CASE("custom profiles from --profiles-file get the same commands", "[readpa
 })");
   // connect-redis's set(): SET sess:<sid> <JSON.stringify(session)> EX <ttl from cookie.maxAge>.
   auto connect_set = [](const std::string& sid, const std::string& email, const std::string& name) {
-    json sess = {{"cookie", {{"originalMaxAge", 86400000}, {"expires", "2026-11-23T04:00:00.000Z"}, {"httpOnly", true}, {"path", "/"}}},
-                 {"user", {{"email", email}, {"name", name}, {"phone", "+1 415 555 0199"}}},
-                 {"lastSeen", 1767434000}};
+    json sess = {
+        {"cookie",
+         {{"originalMaxAge", 86400000}, {"expires", "2026-11-23T04:00:00.000Z"}, {"httpOnly", true}, {"path", "/"}}},
+        {"user", {{"email", email}, {"name", name}, {"phone", "+1 415 555 0199"}}},
+        {"lastSeen", 1767434000}};
     return "SET " + q("sess:" + sid) + " " + q(sess.dump()) + " EX 86400\n";
   };
   server.cli_script(connect_set("Xy9-abc", "alice@example.org", "Alice Smith") +
@@ -879,7 +885,8 @@ TEST_CASE("custom profiles from --profiles-file get the same commands", "[readpa
   CHECK(stats["profiles"][0]["sessions"] == 2);
 }
 
-TEST_CASE("a custom profile on the shared session:* layout is known even when not selected", "[readpath][profiles-file]") {
+TEST_CASE("a custom profile on the shared session:* layout is known even when not selected",
+          "[readpath][profiles-file]") {
   RedisServer server;
   load_fixtures(server);
   server.cli({"SET", "session:mine", R"({"foo":1,"owner":"alice@example.com"})", "EX", "3600"});
@@ -909,26 +916,45 @@ TEST_CASE("malformed profiles files exit 2 naming file, line and field", "[readp
   const std::vector<Bad> cases = {
       {"syntax.json", "{\n  \"profiles\": [\n    {\"name\": \"x\",\n  ]\n}\n", 4, {"not valid JSON"}},
       {"type.json",
-       "{\n  \"profiles\": [\n    {\n      \"name\": \"first\",\n      \"key\": \"a:{id}\",\n      \"type\": \"hash\",\n"
+       "{\n  \"profiles\": [\n    {\n      \"name\": \"first\",\n      \"key\": \"a:{id}\",\n      \"type\": "
+       "\"hash\",\n"
        "      \"related\": [\n        {\"key\": \"a:{id}:h\", \"type\": \"lst\"}\n      ]\n    }\n  ]\n}\n",
-       8, {"related[0].type", "lst"}},
+       8,
+       {"related[0].type", "lst"}},
       {"missing-key.json",
-       "{\"profiles\": [\n  {\"name\": \"first\", \"type\": \"string\"},\n  {\"name\": \"second\",\n   \"key\": \"b:{id}\"}\n]}\n",
-       2, {"'first'", "'key'", "required"}},
-      {"top-type.json", "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n   \"type\": \"strng\"}\n]}\n", 3,
+       "{\"profiles\": [\n  {\"name\": \"first\", \"type\": \"string\"},\n  {\"name\": \"second\",\n   \"key\": "
+       "\"b:{id}\"}\n]}\n",
+       2,
+       {"'first'", "'key'", "required"}},
+      {"top-type.json",
+       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n   \"type\": \"strng\"}\n]}\n",
+       3,
        {"'type'", "strng"}},
-      {"encoding.json", "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n\n   \"encoding\": \"yaml\"}\n]}\n", 4,
+      {"encoding.json",
+       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n\n   \"encoding\": \"yaml\"}\n]}\n",
+       4,
        {"encoding", "yaml"}},
-      {"ttl.json", "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n   \"ttl\": {\n     \"max\": \"forever\"}}\n]}\n",
-       4, {"ttl.max", "forever"}},
-      {"sliding.json", "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n   \"ttl\": {\"sliding\": \"yes\"}}\n]}\n",
-       3, {"ttl.sliding"}},
+      {"ttl.json",
+       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n   \"ttl\": {\n     \"max\": \"forever\"}}\n]}\n",
+       4,
+       {"ttl.max", "forever"}},
+      {"sliding.json",
+       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\",\n   \"ttl\": {\"sliding\": \"yes\"}}\n]}\n",
+       3,
+       {"ttl.sliding"}},
       {"pii.json",
-       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\", \"pii\": {\n    \"a\": \"email\",\n    \"b.c\": \"scramble\"}}\n]}\n",
-       4, {"b.c", "rule"}},
-      {"placeholder.json", "{\"profiles\": [\n  {\"name\": \"p\",\n   \"key\": \"p:fixed\"}\n]}\n", 3, {"'key'", "{id}"}},
-      {"twice.json", "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\"},\n  {\"name\": \"p\", \"key\": \"q:{id}\"}\n]}\n",
-       3, {"'name'", "twice"}},
+       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\", \"pii\": {\n    \"a\": \"email\",\n    \"b.c\": "
+       "\"scramble\"}}\n]}\n",
+       4,
+       {"b.c", "rule"}},
+      {"placeholder.json",
+       "{\"profiles\": [\n  {\"name\": \"p\",\n   \"key\": \"p:fixed\"}\n]}\n",
+       3,
+       {"'key'", "{id}"}},
+      {"twice.json",
+       "{\"profiles\": [\n  {\"name\": \"p\", \"key\": \"p:{id}\"},\n  {\"name\": \"p\", \"key\": \"q:{id}\"}\n]}\n",
+       3,
+       {"'name'", "twice"}},
       {"no-profiles.json", "{\"profile\": []}\n", 1, {"profiles"}},
   };
   for (const auto& c : cases) {
@@ -962,7 +988,7 @@ TEST_CASE("read-only commands change no TTL, no value and call no write command"
       REQUIRE(it != after.end());
       const KeyState& now = it->second;
       CHECK(now.type == was.type);
-      CHECK(now.digest == was.digest);  // byte-identical value
+      CHECK(now.digest == was.digest);              // byte-identical value
       CHECK((now.pttl == -1) == (was.pttl == -1));  // no key gained or lost a TTL
       if (was.pttl >= 0) {
         CHECK(now.pttl <= was.pttl);  // never extended or reset
@@ -1000,8 +1026,7 @@ TEST_CASE("read-only commands change no TTL, no value and call no write command"
     CHECK_FALSE(r.timed_out);
     CHECK(r.exit_code == expected_exit);
     for (const auto& name : commands_called(server)) called.insert(name);
-    compare(before, snapshot(server),
-            std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count());
+    compare(before, snapshot(server), std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count());
   }
 
   CHECK(called.count("scan") == 1);  // the check sees sessionctl's calls
@@ -1019,13 +1044,12 @@ TEST_CASE("read-only commands change no TTL, no value and call no write command"
 TEST_CASE("corrupt, binary and wrongly typed values are marked and counted, never dropped", "[readpath][bad-input]") {
   RedisServer server;
   server.cli_script(fixture("sample_sessions.redis"));
-  server.cli_script(
-      "SET state:corrupt1 " + q(R"({"current":"BOOK_NAME","data":{)") + " EX 3600\n" +
-      "SET state:bin1 \"\\xff\\xfe\\x00\\x01garbage\\x80\" EX 3600\n" +
-      "HSET state:x current MENU\nEXPIRE state:x 3600\n" +
-      "SET state:surrogate \"\\xed\\xa0\\x80\" EX 3600\n" +
-      "SET session:junk \"\\xc3\\x28\\xa0\\xa1\" EX 3600\n" +
-      "RPUSH trt:session:user_12345:history \"not json at all\"\n");
+  server.cli_script("SET state:corrupt1 " + q(R"({"current":"BOOK_NAME","data":{)") + " EX 3600\n" +
+                    "SET state:bin1 \"\\xff\\xfe\\x00\\x01garbage\\x80\" EX 3600\n" +
+                    "HSET state:x current MENU\nEXPIRE state:x 3600\n" +
+                    "SET state:surrogate \"\\xed\\xa0\\x80\" EX 3600\n" +
+                    "SET session:junk \"\\xc3\\x28\\xa0\\xa1\" EX 3600\n" +
+                    "RPUSH trt:session:user_12345:history \"not json at all\"\n");
   const std::set<std::string> bad = {"corrupt1", "bin1", "x", "surrogate", "junk"};
 
   json plain = sctl_json(server, {"list"});
@@ -1035,7 +1059,7 @@ TEST_CASE("corrupt, binary and wrongly typed values are marked and counted, neve
   auto has = [](const json& s, const std::string& p) {
     return std::find(s["problems"].begin(), s["problems"].end(), p) != s["problems"].end();
   };
-  CHECK(has(got["x"], "wrong_type"));  // seen from TYPE alone
+  CHECK(has(got["x"], "wrong_type"));                  // seen from TYPE alone
   CHECK(got["x"]["size_bytes"].get<long long>() > 0);  // its memory use, not 0 from a failed STRLEN
 
   json wide = sctl_json(server, {"list", "--wide"});
@@ -1063,7 +1087,8 @@ TEST_CASE("corrupt, binary and wrongly typed values are marked and counted, neve
   // Corrupt JSON may hold PII that field rules can no longer find: its length only, unless revealed.
   const std::string corrupt_raw = R"({"current":"BOOK_NAME","data":{)";
   CHECK(detail["corrupt1"]["key_details"][0]["encoding"] == "corrupt");
-  CHECK(detail["corrupt1"]["key_details"][0]["value"] == "[redacted: " + std::to_string(corrupt_raw.size()) + " chars]");
+  CHECK(detail["corrupt1"]["key_details"][0]["value"] ==
+        "[redacted: " + std::to_string(corrupt_raw.size()) + " chars]");
   json revealed = sctl_json(server, {"inspect", "corrupt1", "--reveal"});
   CHECK(revealed["sessions"][0]["key_details"][0]["encoding"] == "text");
   CHECK(revealed["sessions"][0]["key_details"][0]["value"] == corrupt_raw);
@@ -1072,9 +1097,11 @@ TEST_CASE("corrupt, binary and wrongly typed values are marked and counted, neve
   CHECK_THAT(detail["bin1"]["key_details"][0]["value"].get<std::string>(), StartsWith("[redacted: "));
   json bin_revealed = sctl_json(server, {"inspect", "bin1", "--reveal"});
   CHECK(bin_revealed["sessions"][0]["key_details"][0]["encoding"] == "base64");
-  CHECK(bin_revealed["sessions"][0]["key_details"][0]["value"] == base64(std::string("\xff\xfe\x00\x01garbage\x80", 12)));
+  CHECK(bin_revealed["sessions"][0]["key_details"][0]["value"] ==
+        base64(std::string("\xff\xfe\x00\x01garbage\x80", 12)));
   // Truncated JSON under the shared session:* layout fits no profile: unknown, yet still corrupt and masked.
-  server.cli({"SET", "session:cut", R"({"participants":["alice_smith"],"createdByUsername":"bob_jones","chatId":"-100)"});
+  server.cli(
+      {"SET", "session:cut", R"({"participants":["alice_smith"],"createdByUsername":"bob_jones","chatId":"-100)"});
   json cut = sctl_json(server, {"inspect", "cut"});
   REQUIRE(cut["sessions"].size() == 1);
   CHECK(cut["sessions"][0]["profile"] == "unknown");
@@ -1089,8 +1116,8 @@ TEST_CASE("corrupt, binary and wrongly typed values are marked and counted, neve
 
 TEST_CASE("odd ids: spaces, newlines, glob characters, escapes and unicode", "[readpath][bad-input]") {
   RedisServer server;
-  const std::vector<std::string> odd = {"with space", "new\nline", "tab\there", "gl*b?[x]", "star*", "starlight",
-                                        "ünï€😀", "esc\x1b[31mred", "-dash-first"};
+  const std::vector<std::string> odd = {"with space", "new\nline", "tab\there",      "gl*b?[x]",   "star*",
+                                        "starlight",  "ünï€😀",     "esc\x1b[31mred", "-dash-first"};
   std::string script;
   for (const auto& id : odd) script += btrix_set(id, "MENU", now_s());
   server.cli_script(script);
@@ -1133,10 +1160,11 @@ TEST_CASE("a 20 MB session value is listed and inspected", "[readpath][bad-input
   RedisServer server;
   server.cli_script(fixture("sample_sessions.redis"));
   const long long blob = 20LL * 1024 * 1024;
-  server.cli({"EVAL",
-              "redis.call('SET', KEYS[1], '{\"current\":\"MENU\",\"data\":{\"email\":\"bob@example.com\",\"name\":\"Bob\"},"
-              "\"blob\":\"' .. string.rep('x', tonumber(ARGV[1])) .. '\"}', 'EX', 3600) return 1",
-              "1", "state:big", std::to_string(blob)});
+  server.cli(
+      {"EVAL",
+       "redis.call('SET', KEYS[1], '{\"current\":\"MENU\",\"data\":{\"email\":\"bob@example.com\",\"name\":\"Bob\"},"
+       "\"blob\":\"' .. string.rep('x', tonumber(ARGV[1])) .. '\"}', 'EX', 3600) return 1",
+       "1", "state:big", std::to_string(blob)});
   const long long size = std::stoll(server.cli({"STRLEN", "state:big"}));
   REQUIRE(size > blob);
 
@@ -1145,7 +1173,8 @@ TEST_CASE("a 20 MB session value is listed and inspected", "[readpath][bad-input
   REQUIRE(got.count("big") == 1);
   CHECK(got["big"]["size_bytes"] == size);
   CHECK(got["big"]["state"] == "MENU");
-  CHECK(std::find(got["big"]["problems"].begin(), got["big"]["problems"].end(), "size_above_max") != got["big"]["problems"].end());
+  CHECK(std::find(got["big"]["problems"].begin(), got["big"]["problems"].end(), "size_above_max") !=
+        got["big"]["problems"].end());
   CHECK(got.size() == kSampleIds.size() + 1);
 
   json d = sctl_json(server, {"inspect", "big"});
@@ -1164,10 +1193,11 @@ TEST_CASE("sessions expiring in the middle of a scan never break the output", "[
   RedisServer server;
   const int n = 30000;
   // Each key expires 20-420 ms from now, so many vanish between SCAN and the reads that follow it.
-  server.cli({"EVAL",
-              "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
-              "'PX', 20 + (i * 7919) % 400) end return 1",
-              "0", std::to_string(n)});
+  server.cli(
+      {"EVAL",
+       "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
+       "'PX', 20 + (i * 7919) % 400) end return 1",
+       "0", std::to_string(n)});
   RunResult r = sctl(server, {"list", "--wide", "-o", "json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -1176,10 +1206,11 @@ TEST_CASE("sessions expiring in the middle of a scan never break the output", "[
   long long vanished = doc["summary"]["vanished_during_scan"].get<long long>();
   // The path this test is about must really run: reseed and retry until some keys vanished mid-scan.
   for (int attempt = 0; vanished == 0 && attempt < 5; ++attempt) {
-    server.cli({"EVAL",
-                "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
-                "'PX', 20 + (i * 7919) % 400) end return 1",
-                "0", std::to_string(n)});
+    server.cli(
+        {"EVAL",
+         "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
+         "'PX', 20 + (i * 7919) % 400) end return 1",
+         "0", std::to_string(n)});
     r = sctl(server, {"list", "--wide", "-o", "json"});
     REQUIRE(r.exit_code == 0);
     doc = json::parse(r.out);
@@ -1199,17 +1230,19 @@ TEST_CASE("sessions expiring in the middle of a scan never break the output", "[
   }
   CHECK_THAT(r.err, Contains("expired"));
 
-  server.cli({"EVAL",
-              "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
-              "'PX', 20 + (i * 7919) % 400) end return 1",
-              "0", std::to_string(n)});
+  server.cli(
+      {"EVAL",
+       "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
+       "'PX', 20 + (i * 7919) % 400) end return 1",
+       "0", std::to_string(n)});
   RunResult st = sctl(server, {"stats", "-o", "json"});
   REQUIRE(st.exit_code == 0);
   json stats = json::parse(st.out);
   for (const auto& p : stats["profiles"]) {
     CHECK(p["corrupt"] == 0);
     CHECK(p["problems"].empty());
-    if (p["profile"] == "btrix") CHECK(p["sessions"].get<long long>() + stats["vanished_during_scan"].get<long long>() <= n);
+    if (p["profile"] == "btrix")
+      CHECK(p["sessions"].get<long long>() + stats["vanished_during_scan"].get<long long>() <= n);
   }
 
   RunResult jl = sctl(server, {"list", "-o", "jsonl"});

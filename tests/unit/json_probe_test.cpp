@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "json/probe.h"
@@ -7,12 +6,34 @@
 using sessionctl::probe_json;
 
 TEST_CASE("probe_json validates like a full parser", "[json_probe]") {
-  const std::vector<std::string> good = {
-      R"({})", R"([])", R"("x")", "0", "-1.5e+3", "true", "null", R"({"a":[1,2,{"b":"c"}],"d":"\u00e9\ud83d\ude00"})",
-      " \n{\"k\" : \"v\"}\t", R"({"emoji":"😀","name":"Émile"})"};
-  const std::vector<std::string> bad = {
-      "", "{", R"({"a":})", R"({"a":1,})", "[1,]", "01", "1.", "-", "tru", R"("unterminated)", R"({"a":1} x)",
-      "{'a':1}", "\"\\x\"", "\"\\ud800\"", std::string("\"\xff\""), "not json at all", R"({"a" 1})", "[1 2]"};
+  const std::vector<std::string> good = {R"({})",
+                                         R"([])",
+                                         R"("x")",
+                                         "0",
+                                         "-1.5e+3",
+                                         "true",
+                                         "null",
+                                         R"({"a":[1,2,{"b":"c"}],"d":"\u00e9\ud83d\ude00"})",
+                                         " \n{\"k\" : \"v\"}\t",
+                                         R"({"emoji":"😀","name":"Émile"})"};
+  const std::vector<std::string> bad = {"",
+                                        "{",
+                                        R"({"a":})",
+                                        R"({"a":1,})",
+                                        "[1,]",
+                                        "01",
+                                        "1.",
+                                        "-",
+                                        "tru",
+                                        R"("unterminated)",
+                                        R"({"a":1} x)",
+                                        "{'a':1}",
+                                        "\"\\x\"",
+                                        "\"\\ud800\"",
+                                        std::string("\"\xff\""),
+                                        "not json at all",
+                                        R"({"a" 1})",
+                                        "[1 2]"};
   for (const auto& text : good) {
     INFO(text);
     CHECK(probe_json(text, {}).valid);
@@ -29,8 +50,9 @@ TEST_CASE("probe_json extracts values by dotted path", "[json_probe]") {
   const std::string doc =
       R"({"current":"BOOK_EMAIL","data":{"email":"jo\"hn@example.com","n":5,"nested":{"x":[1,2]}},"open":true,)"
       R"("items":[{"id":"a"},{"id":"b"}],"updatedAt":"2026-11-22T03:10:00Z"})";
-  auto p = probe_json(doc, {"current", "data.email", "data.n", "open", "items.1.id", "data.nested", "missing", "data.nested.x.1"},
-                      true);
+  auto p = probe_json(
+      doc, {"current", "data.email", "data.n", "open", "items.1.id", "data.nested", "missing", "data.nested.x.1"},
+      true);
   REQUIRE(p.valid);
   CHECK(p.object);
   CHECK(*p.values[0] == "BOOK_EMAIL");

@@ -243,12 +243,10 @@ TEST_CASE("every rule survives awkward values, gives valid UTF-8 and is idempote
   }
 }
 
-TEST_CASE("random strings of phone, e-mail and UTF-8 fragments stay valid and idempotent",
-          "[mask]") {
-  const std::vector<std::string> pieces{"0", "5",  "12",   "555",  "7946",     "+",    "-",
-                                        ".", " ",  "(",    ")",    "@",        "*",    "#",
-                                        ":", "=",  "_",    "a",    "Z",        "x.io", "jane",
-                                        "é", "张", "\xFF", "\xC3", "\xE2\x82", "\n"};
+TEST_CASE("random strings of phone, e-mail and UTF-8 fragments stay valid and idempotent", "[mask]") {
+  const std::vector<std::string> pieces{"0", "5",    "12",   "555", "7946", "+",    "-",    ".",        " ",
+                                        "(", ")",    "@",    "*",   "#",    ":",    "=",    "_",        "a",
+                                        "Z", "x.io", "jane", "é",   "张",   "\xFF", "\xC3", "\xE2\x82", "\n"};
   std::uint32_t state = 12345;  // fixed seed: failures must reproduce
   const auto next = [&state] {
     state = state * 1664525u + 1013904223u;
@@ -287,8 +285,7 @@ TEST_CASE("free text masks e-mails and phones inside prose", "[mask]") {
   CHECK(mask::mask_free_text("ring 555.123.7890") == "ring ***7890");
   CHECK(mask::mask_free_text("Berlin 030 12345678") == "Berlin ***5678");
   CHECK(mask::mask_free_text("Paris +33 6 12 34 56 78") == "Paris ***5678");
-  CHECK(mask::mask_free_text("Mail: <John.Smith+tag@mail.example.org>.") ==
-        "Mail: <Jo***@mail.example.org>.");
+  CHECK(mask::mask_free_text("Mail: <John.Smith+tag@mail.example.org>.") == "Mail: <Jo***@mail.example.org>.");
   CHECK(mask::mask_free_text("?email=jane@x.io&x=1") == "?email=ja***@x.io&x=1");
   CHECK(mask::mask_free_text("张伟 jane@x.io") == "张伟 ja***@x.io");
   CHECK(mask::mask_free_text("") == "");
@@ -334,8 +331,7 @@ TEST_CASE("mask_json applies seed 000's field rules", "[mask]") {
   const auto doc = json::parse(R"({"current":"BOOK_PHONE",
     "data":{"name":"John","email":"john@example.com","phone":"5551237890"}})");
   const auto masked = mask::mask_json(doc, seed000_rules());
-  CHECK(masked["data"] ==
-        json::parse(R"({"name":"J***","email":"jo***@example.com","phone":"***7890"})"));
+  CHECK(masked["data"] == json::parse(R"({"name":"J***","email":"jo***@example.com","phone":"***7890"})"));
   CHECK(masked["current"] == "BOOK_PHONE");
   CHECK(mask::mask_json(masked, seed000_rules()) == masked);
 }
@@ -365,8 +361,7 @@ TEST_CASE("mask_json keeps the shape and every non-string value", "[mask]") {
 TEST_CASE("a rule on an object or array masks the strings inside it", "[mask]") {
   const auto doc = json::parse(R"({"participants":["@user1","@user2"],
     "data":{"name":"John","tags":["Ann",3,{"x":"Bob"}]}})");
-  const auto masked =
-      mask::mask_json(doc, {{"participants", Rule::username}, {"data", Rule::name}});
+  const auto masked = mask::mask_json(doc, {{"participants", Rule::username}, {"data", Rule::name}});
   CHECK(masked["participants"] == json::parse(R"(["@u***","@u***"])"));
   CHECK(masked["data"] == json::parse(R"({"name":"J***","tags":["A***",3,{"x":"B***"}]})"));
 
@@ -412,8 +407,7 @@ TEST_CASE("mask_json is idempotent", "[mask]") {
      "navigation_decision":"continue","current_substate":"1.2","timestamp":"2025-10-15T10:00:00Z"},
     {"client_input":"","therapist_response":"x","timestamp":1760522400.5}
   ])");
-  const std::vector<mask::FieldRule> trt{{"*.client_input", Rule::text},
-                                         {"*.therapist_response", Rule::text}};
+  const std::vector<mask::FieldRule> trt{{"*.client_input", Rule::text}, {"*.therapist_response", Rule::text}};
   const auto masked = mask::mask_json(history, trt);
   CHECK(masked[0]["client_input"] == "[redacted: 29 chars]");
   CHECK(masked[0]["therapist_response"] == "[redacted: 17 chars]");
@@ -423,8 +417,7 @@ TEST_CASE("mask_json is idempotent", "[mask]") {
   CHECK(same_shape(history, masked));
   CHECK(mask::mask_json(masked, trt) == masked);
 
-  const auto keyed =
-      json::parse(R"({"jane@x.io":1,"ja***@x.io":2,"+44 20 7946 0958":3,"x":[true,null]})");
+  const auto keyed = json::parse(R"({"jane@x.io":1,"ja***@x.io":2,"+44 20 7946 0958":3,"x":[true,null]})");
   const auto scanned = mask::mask_json(keyed, {});
   CHECK(scanned.size() == keyed.size());
   CHECK(scanned.contains("ja***@x.io#2"));
@@ -433,8 +426,7 @@ TEST_CASE("mask_json is idempotent", "[mask]") {
 }
 
 TEST_CASE("free-text scanning of uncovered strings can be turned off", "[mask]") {
-  const auto doc =
-      json::parse(R"({"note":"mail jane@x.io","data":{"email":"john@example.com"},"jane@x.io":0})");
+  const auto doc = json::parse(R"({"note":"mail jane@x.io","data":{"email":"john@example.com"},"jane@x.io":0})");
   const auto scanned = mask::mask_json(doc, seed000_rules());
   CHECK(scanned["note"] == "mail ja***@x.io");
   CHECK(scanned.contains("ja***@x.io"));
@@ -446,8 +438,7 @@ TEST_CASE("free-text scanning of uncovered strings can be turned off", "[mask]")
 
 TEST_CASE("mask_embedded masks JSON held in a string", "[mask]") {
   const auto rules = seed000_rules();
-  const std::string state =
-      R"({"current":"BOOK_PHONE","data":{"email":"john@example.com","name":"John"}})";
+  const std::string state = R"({"current":"BOOK_PHONE","data":{"email":"john@example.com","name":"John"}})";
   CHECK(mask::mask_embedded(state, rules) ==
         R"({"current":"BOOK_PHONE","data":{"email":"jo***@example.com","name":"J***"}})");
 

@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "util/errors.h"
 #include "render/format.h"
 #include "render/records.h"
 #include "render/table.h"
 #include "render/terminal.h"
 #include "report/status.h"
+#include "util/errors.h"
 
 using Catch::Matchers::Contains;
 using nlohmann::json;

@@ -1,11 +1,12 @@
 // Profiles (built-in and from a file), key layouts and Redis glob matching: pure logic, no Redis.
+#include "session/profile.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "util/errors.h"
 #include "session/key_pattern.h"
-#include "session/profile.h"
+#include "util/errors.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
@@ -121,7 +122,8 @@ TEST_CASE("session:* values are claimed by shape", "[profile]") {
   const Profile& channels = *set.find("channels");
   const Profile& telegram = *set.find("telegram");
   json ch = json::parse(R"({"data":{"count":5,"last_activity":1640995200.0},"created_at":1640991600.0,"ttl":3600})");
-  json tg = json::parse(R"({"message":"Buy","participants":["@a"],"votes":{},"chatId":-100,"open":true,"proposals":[]})");
+  json tg =
+      json::parse(R"({"message":"Buy","participants":["@a"],"votes":{},"chatId":-100,"open":true,"proposals":[]})");
   CHECK(channels.shape_matches(ch));
   CHECK_FALSE(telegram.shape_matches(ch));
   CHECK(telegram.shape_matches(tg));
@@ -178,39 +180,49 @@ TEST_CASE("a profiles file in the built-in format loads", "[profile]") {
 }
 
 TEST_CASE("profile file errors name the file, the line and the field", "[profile]") {
-  CHECK_THAT(parse_error("{\n  \"profiles\": [\n    {\"name\": \"x\",\n  ]\n}\n"), StartsWith("p.json:4: not valid JSON"));
+  CHECK_THAT(parse_error("{\n  \"profiles\": [\n    {\"name\": \"x\",\n  ]\n}\n"),
+             StartsWith("p.json:4: not valid JSON"));
   CHECK_THAT(parse_error("[]"), StartsWith("p.json:1:") && Contains("\"profiles\""));
   CHECK_THAT(parse_error("{\"profiles\": {}}"), StartsWith("p.json:1:"));
 
   // The line of the offending field, even when the same field name appears earlier in the file.
-  std::string related = "{\"profiles\": [\n"
-                        "  {\"name\": \"a\", \"key\": \"a:{id}\", \"type\": \"hash\",\n"
-                        "   \"related\": [\n"
-                        "     {\"key\": \"a:{id}:h\", \"type\": \"list\"},\n"
-                        "     {\"key\": \"a:{id}:m\", \"type\": \"hsh\"}\n"
-                        "   ]}\n"
-                        "]}\n";
+  std::string related =
+      "{\"profiles\": [\n"
+      "  {\"name\": \"a\", \"key\": \"a:{id}\", \"type\": \"hash\",\n"
+      "   \"related\": [\n"
+      "     {\"key\": \"a:{id}:h\", \"type\": \"list\"},\n"
+      "     {\"key\": \"a:{id}:m\", \"type\": \"hsh\"}\n"
+      "   ]}\n"
+      "]}\n";
   CHECK_THAT(parse_error(related), StartsWith("p.json:5: profile 'a', field 'related[1].type': unknown type 'hsh'"));
 
   // A missing field points at its profile, not at the same field of the next profile.
-  std::string missing = "{\"profiles\": [\n"
-                        "  {\"name\": \"first\", \"type\": \"string\"},\n"
-                        "  {\"name\": \"second\", \"key\": \"b:{id}\"}\n"
-                        "]}\n";
+  std::string missing =
+      "{\"profiles\": [\n"
+      "  {\"name\": \"first\", \"type\": \"string\"},\n"
+      "  {\"name\": \"second\", \"key\": \"b:{id}\"}\n"
+      "]}\n";
   CHECK_THAT(parse_error(missing), StartsWith("p.json:2: profile 'first', field 'key': is required"));
 
-  auto one = [](const std::string& body) { return "{\"profiles\": [\n{\"name\": \"p\", \"key\": \"p:{id}\",\n" + body + "}\n]}"; };
-  CHECK_THAT(parse_error(one("\"type\": \"strng\"")), StartsWith("p.json:3:") && Contains("'type'") && Contains("strng"));
+  auto one = [](const std::string& body) {
+    return "{\"profiles\": [\n{\"name\": \"p\", \"key\": \"p:{id}\",\n" + body + "}\n]}";
+  };
+  CHECK_THAT(parse_error(one("\"type\": \"strng\"")),
+             StartsWith("p.json:3:") && Contains("'type'") && Contains("strng"));
   CHECK_THAT(parse_error(one("\"encoding\": \"yaml\"")), StartsWith("p.json:3:") && Contains("'encoding'"));
-  CHECK_THAT(parse_error(one("\"ttl\": {\"default\": \"soon\"}")), StartsWith("p.json:3:") && Contains("'ttl.default'"));
+  CHECK_THAT(parse_error(one("\"ttl\": {\"default\": \"soon\"}")),
+             StartsWith("p.json:3:") && Contains("'ttl.default'"));
   CHECK_THAT(parse_error(one("\"ttl\": {\"max\": -5}")), StartsWith("p.json:3:") && Contains("'ttl.max'"));
   CHECK_THAT(parse_error(one("\"ttl\": {\"sliding\": \"yes\"}")), StartsWith("p.json:3:") && Contains("'ttl.sliding'"));
   CHECK_THAT(parse_error(one("\"ttl\": \"1h\"")), StartsWith("p.json:3:") && Contains("'ttl'"));
-  CHECK_THAT(parse_error(one("\"pii\": {\"data.email\": \"scramble\"}")), StartsWith("p.json:3:") && Contains("data.email"));
+  CHECK_THAT(parse_error(one("\"pii\": {\"data.email\": \"scramble\"}")),
+             StartsWith("p.json:3:") && Contains("data.email"));
   CHECK_THAT(parse_error(one("\"id_format\": \"ulid\"")), StartsWith("p.json:3:") && Contains("'id_format'"));
   CHECK_THAT(parse_error(one("\"max_size\": \"big\"")), StartsWith("p.json:3:") && Contains("'max_size'"));
-  CHECK_THAT(parse_error(one("\"related\": {\"key\": \"p:{id}:h\"}")), StartsWith("p.json:3:") && Contains("'related'"));
-  CHECK_THAT(parse_error(one("\"related\": [{\"type\": \"list\"}]")), StartsWith("p.json:3:") && Contains("'related[0].key'"));
+  CHECK_THAT(parse_error(one("\"related\": {\"key\": \"p:{id}:h\"}")),
+             StartsWith("p.json:3:") && Contains("'related'"));
+  CHECK_THAT(parse_error(one("\"related\": [{\"type\": \"list\"}]")),
+             StartsWith("p.json:3:") && Contains("'related[0].key'"));
   CHECK_THAT(parse_error(one("\"indexes\": [{\"key\": \"i:{x}\", \"type\": \"pointer\"}]")),
              StartsWith("p.json:3:") && Contains("'indexes[0].link'"));
   CHECK_THAT(parse_error(one("\"indexes\": [{\"key\": \"i\", \"type\": \"btree\"}]")), Contains("'indexes[0].type'"));
@@ -224,10 +236,12 @@ TEST_CASE("profile file errors name the file, the line and the field", "[profile
   CHECK_THAT(parse_error(one("\"indexes\": [{\"key\": \"i\", \"scor\": \"x\"}]")), Contains("'indexes[0].scor'"));
   CHECK_THAT(parse_error("{\"profiles\": [], \"profile\": []}"), Contains("unknown top-level field 'profile'"));
   CHECK_NOTHROW(ProfileSet::parse(one("\"_comment\": \"why\", \"$note\": 1"), "p.json"));
-  CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"p\", \"key\": \"p:fixed\"}]}"), Contains("'key'") && Contains("{id}"));
+  CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"p\", \"key\": \"p:fixed\"}]}"),
+             Contains("'key'") && Contains("{id}"));
   CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"p\", \"key\": \"p:{a}:{b}\"}]}"), Contains("'key'"));
   CHECK_THAT(parse_error("{\"profiles\": [{\"name\": \"two words\", \"key\": \"p:{id}\"}]}"), Contains("'name'"));
-  CHECK_THAT(parse_error("{\"profiles\": [\n{\"name\": \"p\", \"key\": \"p:{id}\"},\n{\"name\": \"p\", \"key\": \"q:{id}\"}]}"),
+  CHECK_THAT(parse_error(
+                 "{\"profiles\": [\n{\"name\": \"p\", \"key\": \"p:{id}\"},\n{\"name\": \"p\", \"key\": \"q:{id}\"}]}"),
              StartsWith("p.json:3:") && Contains("twice"));
   CHECK_THAT(parse_error("{\"profiles\": [\"btrix\"]}"), StartsWith("p.json:1:"));
 

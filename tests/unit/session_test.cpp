@@ -1,17 +1,18 @@
 // Session analysis (problems, state, activity), field lookups for --where, the filter, value
 // presentation and the stats buckets: pure logic on values as the scanner reads them, no Redis.
+#include "session/session.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "util/errors.h"
-#include "session/profile.h"
 #include "redis/reply.h"
-#include "session/session.h"
-#include "session/filter.h"
-#include "session/scanner.h"
-#include "report/stats.h"
 #include "render/value_view.h"
+#include "report/stats.h"
+#include "session/filter.h"
+#include "session/profile.h"
+#include "session/scanner.h"
+#include "util/errors.h"
 
 using Catch::Matchers::Contains;
 using nlohmann::json;
@@ -48,8 +49,8 @@ Session btrix(const std::string& id, const std::string& raw, long long ttl_ms = 
   return s;
 }
 
-KeyInfo hash_key(const std::string& key, const std::string& role, std::vector<std::pair<std::string, std::string>> fields,
-                 long long ttl_ms) {
+KeyInfo hash_key(const std::string& key, const std::string& role,
+                 std::vector<std::pair<std::string, std::string>> fields, long long ttl_ms) {
   KeyInfo k;
   k.key = key;
   k.role = role;
@@ -100,7 +101,8 @@ std::vector<std::string> analysed(Session s) {
 }  // namespace
 
 TEST_CASE("a healthy session has no problems and yields state and activity", "[session]") {
-  Session s = btrix("abc", R"({"current":"BOOK_EMAIL","data":{"email":"john@example.com"},"updatedAt":"2026-01-03T10:00:00Z"})");
+  Session s = btrix(
+      "abc", R"({"current":"BOOK_EMAIL","data":{"email":"john@example.com"},"updatedAt":"2026-01-03T10:00:00Z"})");
   analyse_session(s);
   CHECK(s.problems.empty());
   CHECK(s.state == "BOOK_EMAIL");
@@ -178,7 +180,8 @@ TEST_CASE("state labels and activity formats", "[session]") {
   Session tg;
   tg.id = "1734567890123";
   tg.profile = profile("telegram");
-  tg.keys.push_back(string_key("session:1734567890123", R"({"participants":[],"chatId":-100,"open":false})", 86'000'000));
+  tg.keys.push_back(
+      string_key("session:1734567890123", R"({"participants":[],"chatId":-100,"open":false})", 86'000'000));
   analyse_session(tg);
   CHECK(tg.state == "closed");
   CHECK_FALSE(tg.last_activity.has_value());
@@ -223,13 +226,14 @@ TEST_CASE("field_value reads raw values for --where", "[session]") {
 }
 
 TEST_CASE("the filter selects by id, glob, state, TTL, idle time and raw fields", "[session][filter]") {
-  auto filter = [](std::vector<std::string> ids, std::string match, std::string state, std::string below, std::string above,
-                   bool no_ttl, std::string idle, std::vector<std::string> where) {
-    return SessionFilter::from_flags(std::move(ids), std::move(match), std::move(state), below, above, no_ttl, idle, where,
-                                     std::nullopt);
+  auto filter = [](std::vector<std::string> ids, std::string match, std::string state, std::string below,
+                   std::string above, bool no_ttl, std::string idle, std::vector<std::string> where) {
+    return SessionFilter::from_flags(std::move(ids), std::move(match), std::move(state), below, above, no_ttl, idle,
+                                     where, std::nullopt);
   };
   const double now = 1767434400.0;
-  Session s = btrix("test-456", R"({"current":"BOOK_PHONE","data":{"email":"m@example.com"},"updatedAt":"2026-01-03T08:00:00Z"})",
+  Session s = btrix("test-456",
+                    R"({"current":"BOOK_PHONE","data":{"email":"m@example.com"},"updatedAt":"2026-01-03T08:00:00Z"})",
                     1'800'000);
   analyse_session(s);
   CHECK(filter({}, "", "", "", "", false, "", {}).matches(s, now));
@@ -250,8 +254,8 @@ TEST_CASE("the filter selects by id, glob, state, TTL, idle time and raw fields"
   CHECK_FALSE(filter({}, "", "", "", "", false, "", {"data.email=m***@example.com"}).matches(s, now));
   CHECK(filter({}, "", "", "", "", false, "", {"data.email=m@example.com", "current=BOOK_PHONE"}).matches(s, now));
   CHECK_FALSE(filter({}, "", "", "", "", false, "", {"data.email=m@example.com", "current=MENU"}).matches(s, now));
-  CHECK(filter({}, "", "", "", "", false, "", {"data.note=a=b"}).matches(
-      btrix("n", R"({"data":{"note":"a=b"}})"), now));  // only the first '=' splits
+  CHECK(filter({}, "", "", "", "", false, "", {"data.note=a=b"})
+            .matches(btrix("n", R"({"data":{"note":"a=b"}})"), now));  // only the first '=' splits
 
   Session forever = btrix("f", R"({"current":"MENU"})", -1);
   CHECK(filter({}, "", "", "", "", true, "", {}).matches(forever, now));
@@ -323,7 +327,8 @@ TEST_CASE("values are presented decoded and masked unless revealed", "[session][
   CHECK(zj["value"][0]["member"] == "user_1");
   CHECK(zj["value"][0]["score"] == 1763780500.0);
 
-  for (const std::string& raw : std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\x00\xff\x10", 3)}) {
+  for (const std::string& raw :
+       std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\x00\xff\x10", 3)}) {
     CHECK(base64_decode(base64_encode(raw)) == raw);
   }
   CHECK(base64_encode("foobar") == "Zm9vYmFy");
@@ -362,13 +367,13 @@ TEST_CASE("helpers: UTF-8, UUIDs, RFC 3339", "[session]") {
   CHECK(is_utf8("plain ascii"));
   CHECK(is_utf8("ünï€😀"));
   CHECK_FALSE(is_utf8("\xff"));
-  CHECK_FALSE(is_utf8("\xc3"));        // truncated
-  CHECK_FALSE(is_utf8("\xc3\x28"));    // bad continuation
-  CHECK_FALSE(is_utf8("\xc0\x80"));    // overlong NUL
-  CHECK_FALSE(is_utf8("\xe0\x80\xaf"));  // overlong
-  CHECK_FALSE(is_utf8("\xed\xa0\x80"));  // surrogate
+  CHECK_FALSE(is_utf8("\xc3"));              // truncated
+  CHECK_FALSE(is_utf8("\xc3\x28"));          // bad continuation
+  CHECK_FALSE(is_utf8("\xc0\x80"));          // overlong NUL
+  CHECK_FALSE(is_utf8("\xe0\x80\xaf"));      // overlong
+  CHECK_FALSE(is_utf8("\xed\xa0\x80"));      // surrogate
   CHECK_FALSE(is_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  CHECK(is_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
+  CHECK(is_utf8("\xf4\x8f\xbf\xbf"));        // U+10FFFF
   CHECK(is_uuid("0b9d6f3e-5c1a-4f7e-9a2b-3c4d5e6f7a8b"));
   CHECK(is_uuid("0B9D6F3E-5C1A-4F7E-9A2B-3C4D5E6F7A8B"));
   CHECK_FALSE(is_uuid("0b9d6f3e5c1a4f7e9a2b3c4d5e6f7a8b"));

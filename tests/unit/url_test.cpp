@@ -7,9 +7,9 @@
 #include <map>
 #include <string>
 
-#include "util/errors.h"
-#include "redis/options.h"
 #include "config/settings.h"
+#include "redis/options.h"
+#include "util/errors.h"
 
 using sessionctl::ExitCode;
 using sessionctl::GlobalOptions;

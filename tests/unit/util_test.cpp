@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "util/errors.h"
-#include "session/key_pattern.h"
-#include "render/terminal.h"
 #include "redis/reply.h"
+#include "render/terminal.h"
+#include "session/key_pattern.h"
 #include "util/duration.h"
+#include "util/errors.h"
 
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;

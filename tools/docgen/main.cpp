@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "manual.h"
-#include "session/profile.h"
 #include "registry.h"
+#include "session/profile.h"
 
 namespace sessionctl::cli::docgen {
 namespace {

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "util/errors.h"
 #include "mask/mask.h"
 #include "session/profile.h"
 #include "util/duration.h"
+#include "util/errors.h"
 
 namespace sessionctl::cli::manual {
 namespace {
