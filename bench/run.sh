@@ -58,6 +58,8 @@ list_server_cpu=$(awk -v a="$before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f"
 rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
 rss_list=$(rss "$bin" -u "$url" list -o jsonl)
 rss_wide=$(rss "$bin" -u "$url" list --wide -o jsonl)
+rss_sort=$(rss "$bin" -u "$url" list --sort ttl -o jsonl)
+rss_sort_limit=$(rss "$bin" -u "$url" list --sort ttl --limit 100 -o jsonl)
 lines=$("$bin" -u "$url" list -o jsonl | wc -l)
 
 median() { awk -F, -v name="$2" '$1 == name { print $4 }' "$dir/$1.csv"; }
@@ -72,7 +74,8 @@ echo "|---|---|---|---|---|"
 row "\`list -o jsonl\` ($lines sessions)" list "\`redis-cli --scan --pattern 'state:*'\`" 0.5
 row "\`list --wide -o jsonl\`" wide "\`redis-benchmark -c 1 -P 64 -n 2000000 -r 1000000 GET\`" 1.5
 echo
-echo "Peak RSS: \`list -o jsonl\` $((rss_list / 1024)) MiB, \`list --wide -o jsonl\` $((rss_wide / 1024)) MiB (target < 64 MiB)."
+echo "Peak RSS: \`list -o jsonl\` $((rss_list / 1024)) MiB, \`list --wide -o jsonl\` $((rss_wide / 1024)) MiB (target < 64 MiB);"
+echo "\`list --sort ttl -o jsonl\` $((rss_sort / 1024)) MiB (target ≤ 128 MiB), with \`--limit 100\` $((rss_sort_limit / 1024)) MiB (target ≤ 64 MiB)."
 echo "Server CPU for one \`list -o jsonl\`: ${list_server_cpu} s (INFO used_cpu_user+sys), the floor for its wall time."
 echo "Placement: ${srv_pin[*]:-unpinned} redis-server, ${cli_pin[*]:-unpinned} clients."
 echo "Machine: $(nproc) cores, $(redis-server --version | awk '{print $3}'), $(date -u +%Y-%m-%d)."
