@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <ostream>
 
+#include "json/probe.h"
 #include "redis/reply.h"
 #include "registry.h"
 #include "render/records.h"

@@ -12,6 +12,7 @@
 #include "render/session_view.h"
 #include "selection.h"
 #include "session/scanner.h"
+#include "util/clock.h"
 #include "util/errors.h"
 
 namespace sessionctl::cli {

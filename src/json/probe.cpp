@@ -1,28 +1,31 @@
 #include "json/probe.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdint>
 
+#include "util/utf8.h"
+
 namespace sessionctl {
 namespace {
-
-// Beyond this depth we stop descending and call the text valid-but-unprobed, so that a
-// pathological value cannot overflow the stack (and is not reported as corrupt).
-constexpr int kMaxDepth = 512;
 
 class Prober {
  public:
   Prober(std::string_view text, const std::vector<std::string>& paths, bool want_top_keys, JsonProbe& out)
       : s_(text), paths_(paths), want_top_keys_(want_top_keys), out_(out) {
     out_.values.assign(paths.size(), std::nullopt);
+    out_.kinds.assign(paths.size(), JsonKind::none);
   }
 
   bool run() {
     skip_ws();
-    if (pos_ < s_.size() && s_[pos_] == '{') out_.object = true;
-    if (!value(0)) return too_deep_;
+    if (pos_ < s_.size()) out_.kind = kind_at(pos_);
+    out_.object = out_.kind == JsonKind::object;
+    if (!value(0)) return fail(error_ ? error_ : "not valid JSON");
     skip_ws();
-    return pos_ == s_.size();
+    if (pos_ != s_.size()) return fail("not valid JSON");
+    return true;
   }
 
  private:
@@ -49,14 +52,40 @@ class Prober {
     return false;
   }
 
-  bool value(int depth) {
-    if (depth > kMaxDepth) {
-      too_deep_ = true;
-      return false;
+  // Records why the text is not JSON and where (the first error found wins).
+  bool fail(const char* what) {
+    if (!out_.error.empty()) return false;
+    const std::size_t at = std::min(pos_, s_.size());
+    out_.error = out_.too_deep ? fmt::format("nested deeper than {} levels at byte {}", kMaxJsonDepth, at)
+                               : fmt::format("{} at byte {}", what, at);
+    return false;
+  }
+
+  JsonKind kind_at(std::size_t i) const {
+    switch (s_[i]) {
+      case '{':
+        return JsonKind::object;
+      case '[':
+        return JsonKind::array;
+      case '"':
+        return JsonKind::string;
+      case 't':
+      case 'f':
+        return JsonKind::boolean;
+      case 'n':
+        return JsonKind::null;
+      default:
+        return JsonKind::number;
     }
+  }
+
+  // `depth` counts the arrays and objects around the value.
+  bool value(int depth) {
     skip_ws();
     if (pos_ >= s_.size()) return false;
-    int want = paths_.empty() ? -1 : wanted();
+    // Inside a container no wanted path reaches, path_ is not extended: nothing there may match.
+    int want = paths_.empty() || blind_ > 0 ? -1 : wanted();
+    if (want >= 0) out_.kinds[static_cast<std::size_t>(want)] = kind_at(pos_);
     std::size_t start = pos_;
     bool ok;
     char c = s_[pos_];
@@ -65,6 +94,11 @@ class Prober {
       ok = string(want >= 0 ? &text : nullptr);
       if (ok && want >= 0) out_.values[static_cast<std::size_t>(want)] = std::move(text);
       return ok;
+    }
+    if ((c == '{' || c == '[') && depth >= kMaxJsonDepth) {
+      // Refused before descending: the stack stays bounded, and so does every later pass over the DOM.
+      out_.too_deep = true;
+      return false;
     }
     if (c == '{') {
       ok = object(depth);
@@ -114,24 +148,6 @@ class Prober {
       if (pos_ == d) return false;
     }
     return pos_ > start;
-  }
-
-  static void put_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   bool hex4(std::uint32_t& cp) {
@@ -211,13 +227,14 @@ class Prober {
           default:
             return false;
         }
-        if (out) put_utf8(*out, cp);
+        if (out) append_utf8(*out, cp);
         continue;
       }
-      std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-      if (len == 0 || pos_ + len > s_.size()) return false;
-      for (std::size_t k = 1; k < len; ++k) {
-        if ((static_cast<unsigned char>(s_[pos_ + k]) >> 6) != 2) return false;
+      // The one strict validator: overlong forms, surrogates and code points above U+10FFFF are out.
+      const std::size_t len = utf8_sequence_length(s_, pos_);
+      if (len == 0) {
+        error_ = "invalid UTF-8";
+        return false;
       }
       if (out) out->append(s_.data() + pos_, len);
       pos_ += len;
@@ -232,7 +249,8 @@ class Prober {
       ++pos_;
       return true;
     }
-    bool track = !paths_.empty() && below_wanted();
+    bool track = !paths_.empty() && blind_ == 0 && below_wanted();
+    Blind blind(blind_, !paths_.empty() && !track);
     bool top = depth == 0 && want_top_keys_;
     for (;;) {
       skip_ws();
@@ -269,7 +287,8 @@ class Prober {
       ++pos_;
       return true;
     }
-    bool track = !paths_.empty() && below_wanted();
+    bool track = !paths_.empty() && blind_ == 0 && below_wanted();
+    Blind blind(blind_, !paths_.empty() && !track);
     for (std::size_t index = 0;; ++index) {
       std::size_t saved = path_.size();
       if (track) path_ += (path_.empty() ? "" : ".") + std::to_string(index);
@@ -290,13 +309,24 @@ class Prober {
     }
   }
 
+  // Counts the untracked containers around the current value for as long as it is in scope.
+  struct Blind {
+    Blind(int& n, bool on) : n_(n), on_(on) { n_ += on_ ? 1 : 0; }
+    ~Blind() { n_ -= on_ ? 1 : 0; }
+    Blind(const Blind&) = delete;
+    Blind& operator=(const Blind&) = delete;
+    int& n_;
+    bool on_;
+  };
+
   std::string_view s_;
   const std::vector<std::string>& paths_;
   bool want_top_keys_;
   JsonProbe& out_;
   std::size_t pos_ = 0;
   std::string path_;
-  bool too_deep_ = false;
+  int blind_ = 0;
+  const char* error_ = nullptr;  // a reason more precise than "not valid JSON", when known
 };
 
 }  // namespace
@@ -306,6 +336,14 @@ JsonProbe probe_json(std::string_view text, const std::vector<std::string>& path
   Prober p(text, paths, want_top_keys, out);
   out.valid = p.run();
   return out;
+}
+
+std::optional<nlohmann::json> parse_json(std::string_view text) {
+  // The probe bounds the depth first: nlohmann's DOM is built, printed and freed by recursion.
+  if (!probe_json(text, {}).valid) return std::nullopt;
+  nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc;
 }
 
 }  // namespace sessionctl

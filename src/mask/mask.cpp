@@ -6,6 +6,8 @@
 #include <array>
 #include <utility>
 
+#include "json/probe.h"
+
 namespace sessionctl::mask {
 namespace {
 
@@ -335,6 +337,8 @@ class Walker {
   json walk(const json& node, std::optional<Rule> rule) {
     if (const auto own = rule_at(false)) rule = own;
     if (node.is_string()) return mask_string(rule, node.get_ref<const std::string&>());
+    // parse_json never nests this deep; a document built some other way is cut, not recursed into.
+    if (node.is_structured() && path_.size() >= static_cast<std::size_t>(kMaxJsonDepth)) return std::string(stars);
     if (node.is_array()) {
       auto out = json::array();
       for (std::size_t i = 0; i < node.size(); ++i) {
@@ -518,13 +522,14 @@ nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>
 std::string mask_embedded(std::string_view value, const std::vector<FieldRule>& rules, const Options& options) {
   const auto first = value.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (value[first] == '{' || value[first] == '[')) {
-    const auto doc = json::parse(value.begin(), value.end(), nullptr, false);
-    if (!doc.is_discarded()) {
-      const auto masked = mask_json(doc, rules, options);
+    if (const auto doc = parse_json(value)) {
+      const auto masked = mask_json(*doc, rules, options);
       // Unchanged documents keep their bytes: re-serialising could respell numbers and escapes.
-      if (masked == doc) return std::string(value);
+      if (masked == *doc) return std::string(value);
       return masked.dump(-1, ' ', false, json::error_handler_t::replace);
     }
+    // Nested beyond the limit: corrupt, shown by its length only.
+    if (probe_json(value, {}).too_deep) return mask_text(value);
   }
   return options.scan_free_text ? mask_free_text(value) : std::string(value);
 }

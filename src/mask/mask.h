@@ -72,7 +72,8 @@ struct Options {
 };
 
 // Masks a JSON document by field rules. Never changes structure: same keys count, same types, same
-// array lengths; numbers, booleans and null are returned untouched.
+// array lengths; numbers, booleans and null are returned untouched. (Containers nested deeper than
+// kMaxJsonDepth, which parse_json never returns, become "***".)
 nlohmann::json mask_json(const nlohmann::json& doc, const std::vector<FieldRule>& rules, const Options& options = {});
 
 // Masks a string that may hold a JSON object or array (e.g. a hash field): parses, masks and

@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "util/utf8.h"
+
 namespace sessionctl {
 
 std::string dump_json(const nlohmann::json& value, bool pretty) {
@@ -64,16 +66,8 @@ void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
-    if (ok) {
-      // Well-formed bytes can still be no UTF-8: overlong forms, surrogates, code points above U+10FFFF.
-      char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-      constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= kMinForLength[len] && !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF;
-    }
+    const std::size_t len = utf8_sequence_length(s, i);
+    const bool ok = len != 0;
     if (ok) {
       out.append(s.data() + i, len);
       i += len;

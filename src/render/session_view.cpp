@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "render/value_view.h"
 #include "util/bytes.h"
+#include "util/clock.h"
 #include "util/duration.h"
 
 namespace sessionctl {
@@ -28,7 +31,8 @@ SessionRow::SessionRow(const Session& s, bool w, double now)
   if (!wide) return;
   state = s.state;
   last_activity = s.last_activity;
-  if (s.last_activity) idle_ms = static_cast<long long>((now - *s.last_activity) * 1000);
+  // analyse_session bounds last_activity (no future beyond clock skew), so idle is never negative.
+  if (s.last_activity) idle_ms = static_cast<long long>(std::max(0.0, now - *s.last_activity) * 1000);
 }
 
 void SessionRow::append_json(std::string& out) const {
@@ -54,8 +58,8 @@ void SessionRow::append_json(std::string& out) const {
       out += "null";
     }
     out += ",\"last_activity\":";
-    if (last_activity) {
-      append_json_string(out, rfc3339(*last_activity));
+    if (auto text = last_activity ? rfc3339(*last_activity) : std::nullopt) {
+      append_json_string(out, *text);
     } else {
       out += "null";
     }
@@ -116,6 +120,7 @@ json session_detail_json(const Session& s, bool reveal) {
       }
       json v = present_value(*k.value, s.profile, reveal, expected);
       kj["encoding"] = v["encoding"];
+      if (v.contains("reason")) kj["reason"] = v["reason"];
       kj["value"] = v["value"];
     }
     keys.push_back(kj);
@@ -197,9 +202,16 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     } else if (enc == "json") {
       out += indent_lines(dump_json(v, true), "    ");
     } else {
-      std::string label = enc == "base64"    ? "(binary, base64) "
-                          : enc == "corrupt" ? "(not valid JSON; shown by length, --reveal shows it) "
-                                             : "";
+      std::string label;
+      if (enc == "base64") {
+        label = "(binary, base64) ";
+      } else if (enc == "corrupt") {
+        const std::string reason = k.contains("reason") ? k["reason"].get<std::string>() : "";
+        label = reason.rfind("nested deeper", 0) == 0
+                    ? fmt::format("(not valid JSON: {}; shown by length) ", reason)
+                    : fmt::format("(not valid JSON{}{}; shown by length, --reveal shows it) ",
+                                  reason.empty() ? "" : ": ", reason);
+      }
       out += indent_lines(label + scalar_text(v), "    ");
     }
   }

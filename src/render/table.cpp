@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/utf8.h"
+
 namespace sessionctl {
 namespace {
 
@@ -16,14 +18,8 @@ std::string truncate_to(const std::string& text, std::size_t width) {
   if (display_width(text) <= width) return text;
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
-    std::size_t len = 1;
-    auto b = static_cast<unsigned char>(text[i]);
-    if (b >= 0xF0)
-      len = 4;
-    else if (b >= 0xE0)
-      len = 3;
-    else if (b >= 0xC0)
-      len = 2;
+    // Whole code points only; a byte that is no UTF-8 goes alone (display_width counts it as \xNN).
+    const std::size_t len = std::max<std::size_t>(1, utf8_sequence_length(text, i));
     std::string next = out + text.substr(i, len);
     if (display_width(next) + 1 > width) break;
     out = std::move(next);

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "util/errors.h"
+#include "util/utf8.h"
 
 namespace sessionctl {
 
@@ -93,23 +94,6 @@ bool Terminal::confirm(const std::string& question) const {
 }
 
 namespace {
-
-// Decodes one UTF-8 code point at s[i]; returns its length or 0 when invalid.
-std::size_t utf8_decode(const std::string& s, std::size_t i, char32_t& cp) {
-  auto b = static_cast<unsigned char>(s[i]);
-  std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-  for (std::size_t k = 1; k < len; ++k) {
-    auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c >> 6) != 2) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8: shown as \xNN.
-  constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinForLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
-  return len;
-}
 
 bool is_wide(char32_t cp) {
   return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||

@@ -1,7 +1,9 @@
 #include "render/value_view.h"
 
+#include "json/probe.h"
 #include "mask/mask.h"
 #include "util/errors.h"
+#include "util/utf8.h"
 
 namespace sessionctl {
 
@@ -22,6 +24,8 @@ json decode_text(const std::string& text, bool& binary) {
   }
   if (!text.empty() && (text.front() == '{' || text.front() == '[')) {
     if (auto doc = parse_json(text)) return *doc;
+    // Nested beyond the limit: a length, never the text (it would be megabytes of brackets).
+    if (probe_json(text, {}).too_deep) return mask::mask_text(text);
   }
   return text;
 }
@@ -34,20 +38,27 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal, st
   auto masked = [&](const json& doc) { return reveal ? doc : mask::mask_json(doc, rules); };
   json out;
   if (v.type == "string") {
-    if (json_expected && !reveal && !is_utf8(v.raw)) {
+    const bool utf8 = is_utf8(v.raw);
+    auto corrupt = [&](std::string reason) {
+      out["encoding"] = "corrupt";
+      out["reason"] = std::move(reason);
+      out["value"] = mask::mask_text(v.raw);
+    };
+    std::optional<nlohmann::json> doc = utf8 ? parse_json(v.raw) : std::nullopt;
+    const JsonProbe probe = utf8 && !doc ? probe_json(v.raw, {}) : JsonProbe{};
+    if (json_expected && !reveal && !utf8) {
       // Bytes that are not UTF-8 where JSON is expected (a Latin-1 name, say) are as corrupt as broken
       // JSON, and base64 would hand the whole value back to anyone who decodes it.
-      out["encoding"] = "corrupt";
-      out["value"] = mask::mask_text(v.raw);
-    } else if (!is_utf8(v.raw)) {
+      corrupt(probe_json(v.raw, {}).error);
+    } else if (!utf8) {
       out["encoding"] = "base64";
       out["value"] = base64_encode(v.raw);
-    } else if (auto doc = parse_json(v.raw)) {
+    } else if (doc) {
       out["encoding"] = "json";
       out["value"] = masked(*doc);
-    } else if (json_expected && !reveal) {
-      out["encoding"] = "corrupt";
-      out["value"] = mask::mask_text(v.raw);
+    } else if (probe.too_deep || (json_expected && !reveal)) {
+      // Too deep is corrupt even with --reveal: the limit protects the terminal, not only privacy.
+      corrupt(probe.error);
     } else {
       out["encoding"] = "text";
       out["value"] = reveal ? json(v.raw) : json(mask::mask_free_text(v.raw));

@@ -14,7 +14,8 @@ namespace sessionctl {
 // (and free-text e-mail/phone detection) unless reveal is set. `expected` is the key's declared
 // encoding: where JSON is expected but the value (or a list item) does not parse, it is corrupt and
 // may hold anything, including PII that field rules can no longer find, so it is shown as a length
-// placeholder ("[redacted: N chars]", "encoding": "corrupt") unless reveal is set.
+// placeholder ("[redacted: N chars]", "encoding": "corrupt", "reason": why) unless reveal is set.
+// JSON nested deeper than kMaxJsonDepth is corrupt that way even with reveal.
 nlohmann::json present_value(const StoredValue& value, const Profile* profile, bool reveal,
                              std::optional<Encoding> expected = std::nullopt);
 

@@ -66,6 +66,18 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
     f.severity = "warning";
     f.message = "history lists longer than the app's cap (LTRIM not applied)";
     f.fix = fmt::format("sessionctl inspect{} ID", prof);
+  } else if (problem_name == problem::wrong_shape) {
+    f.severity = "error";
+    f.message =
+        "valid JSON of a shape the profile does not fit (not an object, an object or list as the state, "
+        "or a list where the profile's fields need an object): the app cannot read it";
+    f.fix = fmt::format("sessionctl inspect{} ID…", prof);
+  } else if (problem_name == problem::bad_timestamp) {
+    f.severity = "warning";
+    f.message =
+        "activity times that cannot be read, lie before 2000 or in the future (beyond 5 minutes of clock "
+        "skew): idle time is unknown for them";
+    f.fix = fmt::format("sessionctl inspect{} ID…", prof);
   } else {
     f.severity = "warning";
     f.message = problem_name;

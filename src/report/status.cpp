@@ -8,6 +8,7 @@
 #include "render/table.h"
 #include "session/scanner.h"
 #include "session/session.h"
+#include "util/clock.h"
 #include "util/duration.h"
 
 namespace sessionctl {
@@ -140,16 +141,15 @@ nlohmann::json status_to_json(const StatusReport& r) {
                    {"uptime_ms", info(r.uptime_s * 1000)},
                    {"connected_clients", info(r.connected_clients)},
                    {"loading", info(r.loading)}};
-  json persistence = {
-      {"aof_enabled", r.aof_enabled ? json(*r.aof_enabled) : json(nullptr)},
-      {"appendfsync", r.appendfsync.empty() ? json(nullptr) : json(r.appendfsync)},
-      {"rdb_save", r.rdb_save_known ? json(r.rdb_save) : json(nullptr)},
-      {"rdb_changes_since_last_save", info(r.rdb_changes_since_save)},
-      {"rdb_last_save_time",
-       r.rdb_last_save_time > 0 ? json(rfc3339(static_cast<double>(r.rdb_last_save_time))) : json(nullptr)},
-      {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
-      {"aof_last_write_status", info(r.aof_last_write_status)},
-      {"off", r.persistence_off()}};
+  const auto last_save = r.rdb_last_save_time > 0 ? rfc3339(static_cast<double>(r.rdb_last_save_time)) : std::nullopt;
+  json persistence = {{"aof_enabled", r.aof_enabled ? json(*r.aof_enabled) : json(nullptr)},
+                      {"appendfsync", r.appendfsync.empty() ? json(nullptr) : json(r.appendfsync)},
+                      {"rdb_save", r.rdb_save_known ? json(r.rdb_save) : json(nullptr)},
+                      {"rdb_changes_since_last_save", info(r.rdb_changes_since_save)},
+                      {"rdb_last_save_time", last_save ? json(*last_save) : json(nullptr)},
+                      {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
+                      {"aof_last_write_status", info(r.aof_last_write_status)},
+                      {"off", r.persistence_off()}};
   doc["persistence"] = persistence;
   auto pct = r.memory_percent();
   doc["memory"] = {{"used_bytes", info(r.used_memory)},

@@ -419,7 +419,7 @@ bool SessionScanner::consume(Batch& b, const std::function<bool(Session&)>& on_s
           // Another store's session, left out by --profile: not this profile's, and not unknown either.
           if (!s.profile && claimed_by_unselected_profile(shape, c.profiles, profiles_.known())) continue;
         } else {
-          s.add_problem(is_utf8(s.primary().value->raw) ? problem::corrupt : problem::binary);
+          s.add_problem(json_problem(s.primary().value->raw, probe.too_deep));
         }
       }
       if (!s.profile) {

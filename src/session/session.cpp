@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <ctime>
 
 #include "json/probe.h"
+#include "util/clock.h"
+#include "util/utf8.h"
+#include "util/uuid.h"
 
 namespace sessionctl {
 
@@ -31,65 +31,59 @@ void Session::add_problem(const std::string& p) {
   if (!has_problem(p)) problems.push_back(p);
 }
 
-std::optional<json> parse_json(const std::string& text) {
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return std::nullopt;
-  return doc;
-}
-
-bool is_utf8(const std::string& s) {
-  // Strict (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, as JSON parsers demand.
-  for (std::size_t i = 0; i < s.size();) {
-    auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-    for (std::size_t k = 1; k < len; ++k) {
-      auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c >> 6) != 2) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
-bool is_uuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
-double unix_now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string rfc3339(double t) {
-  auto secs = static_cast<std::time_t>(std::floor(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+const char* json_problem(const std::string& raw, bool too_deep) {
+  return too_deep || is_utf8(raw) ? problem::corrupt : problem::binary;
 }
 
 namespace {
 
-// Activity timestamps come as unix seconds, unix milliseconds, or ISO 8601 text.
-std::optional<double> parse_time(const std::string& s) {
-  char* end = nullptr;
-  double num = std::strtod(s.c_str(), &end);
-  if (end && *end == '\0' && end != s.c_str()) return num > 1e11 ? num / 1000.0 : num;
-  std::tm tm{};
-  const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!rest) return std::nullopt;
-  return static_cast<double>(timegm(&tm));
+// An activity time that a session can have: readable, after kEarliestActivity, not in the future
+// beyond clock skew. Anything else is bad_timestamp, never a wrapped date or a negative idle time.
+std::optional<double> activity_time(const std::string& raw, double now) {
+  auto t = parse_timestamp(raw);
+  if (!t || *t < kEarliestActivity || *t > now + kActivitySkewSeconds) return std::nullopt;
+  return t;
+}
+
+// The containers a profile's paths pass through ("data" for "data.email", "participants" for
+// "participants.*"), each with whether it must be an object (a name or {keys} follows) or may also
+// be an array (an index or * follows). Paths are followed up to their first wildcard only.
+std::vector<std::pair<std::string, bool>> declared_containers(const Profile& p) {
+  std::vector<std::pair<std::string, bool>> out;
+  auto add = [&](const std::string& path) {
+    std::string prefix;
+    std::size_t start = 0;
+    while (true) {
+      const auto dot = path.find('.', start);
+      if (dot == std::string::npos) return;
+      const std::string segment = path.substr(start, dot - start);
+      if (segment.empty() || segment == "*" || segment == "{keys}") return;
+      prefix += (prefix.empty() ? "" : ".") + segment;
+      start = dot + 1;
+      const std::string next = path.substr(start, path.find('.', start) - start);
+      const bool may_be_array =
+          next == "*" ||
+          (!next.empty() && std::all_of(next.begin(), next.end(), [](char c) { return c >= '0' && c <= '9'; }));
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == prefix; });
+      if (it == out.end()) {
+        out.emplace_back(prefix, !may_be_array);
+      } else if (!may_be_array) {
+        it->second = true;
+      }
+    }
+  };
+  for (const auto& rule : p.pii) add(rule.path);
+  add(p.state_field);
+  add(p.activity_field);
+  return out;
+}
+
+// Whether a state value of this kind fits the profile: a string, or a scalar the labels name
+// (Telegram's "open": true); absent or null is no state, not a wrong one.
+bool state_fits(const Profile& p, JsonKind kind, const std::string& raw) {
+  if (kind == JsonKind::none || kind == JsonKind::null || kind == JsonKind::string) return true;
+  if (kind == JsonKind::object || kind == JsonKind::array) return false;
+  return p.state_labels.is_object() && p.state_labels.contains(raw);
 }
 
 // A state as shown: its raw text (JSON text for non-strings), through the profile's labels.
@@ -128,7 +122,9 @@ std::optional<std::string> field_value(const Session& s, const std::string& path
   return std::nullopt;
 }
 
-void analyse_session(Session& s) {
+void analyse_session(Session& s) { analyse_session(s, unix_now()); }
+
+void analyse_session(Session& s, double now) {
   if (s.keys.empty()) return;
   const Profile* p = s.profile;
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
@@ -143,16 +139,36 @@ void analyse_session(Session& s) {
     }
     if (!k.value || !role) continue;
     if (k.value->type == "string" && (role->encoding == Encoding::json || role->encoding == Encoding::json_or_opaque)) {
-      // One pass validates the value and picks out the state and activity fields.
+      // One pass validates the value, picks out the state and activity fields and the kinds of the
+      // containers the profile's paths go through (for the shape check).
       std::vector<std::string> paths;
-      if (i == 0 && p) paths = {p->state_field, p->activity_field};
-      JsonProbe probe = probe_json(k.value->raw, paths);
-      if (!probe.valid && role->encoding == Encoding::json) {
-        s.add_problem(is_utf8(k.value->raw) ? problem::corrupt : problem::binary);
+      std::vector<std::pair<std::string, bool>> containers;
+      if (i == 0 && p) {
+        paths = {p->state_field, p->activity_field};
+        containers = declared_containers(*p);
+        for (const auto& c : containers) paths.push_back(c.first);
       }
+      JsonProbe probe = probe_json(k.value->raw, paths);
+      if (!probe.valid && role->encoding == Encoding::json) s.add_problem(json_problem(k.value->raw, probe.too_deep));
       if (probe.valid && i == 0) {
-        if (!p->state_field.empty() && probe.values[0]) s.state = state_text(*p, *probe.values[0]);
-        if (!p->activity_field.empty() && probe.values[1]) s.last_activity = parse_time(*probe.values[1]);
+        // Shape: a JSON profile stores an object; its state is a scalar; the objects its paths name
+        // are objects. A value that misses one is wrong_shape, and its fields are not trusted.
+        bool fits = role->encoding != Encoding::json || probe.kind == JsonKind::object;
+        const bool state_ok =
+            !p->state_field.empty() && probe.values[0] && state_fits(*p, probe.kinds[0], *probe.values[0]);
+        if (!p->state_field.empty() && probe.values[0] && !state_ok) fits = false;
+        for (std::size_t c = 0; c < containers.size(); ++c) {
+          const JsonKind kind = probe.kinds[2 + c];
+          if (kind == JsonKind::none || kind == JsonKind::null || kind == JsonKind::object) continue;
+          if (kind == JsonKind::array && !containers[c].second) continue;
+          fits = false;
+        }
+        if (!fits && role->encoding == Encoding::json) s.add_problem(problem::wrong_shape);
+        if (state_ok && probe.kinds[0] != JsonKind::null) s.state = state_text(*p, *probe.values[0]);
+        if (!p->activity_field.empty() && probe.values[1] && probe.kinds[1] != JsonKind::null) {
+          s.last_activity = activity_time(*probe.values[1], now);
+          if (!s.last_activity) s.add_problem(problem::bad_timestamp);
+        }
       }
     }
     if (k.value->type == "hash" && i == 0 && p) {
@@ -160,12 +176,16 @@ void analyse_session(Session& s) {
         if (auto v = hash_field(*k.value, p->state_field)) s.state = state_text(*p, *v);
       }
       if (!p->activity_field.empty()) {
-        if (auto v = hash_field(*k.value, p->activity_field)) s.last_activity = parse_time(*v);
+        if (auto v = hash_field(*k.value, p->activity_field)) {
+          s.last_activity = activity_time(*v, now);
+          if (!s.last_activity) s.add_problem(problem::bad_timestamp);
+        }
       }
     }
     if (role->encoding == Encoding::json_items) {
       for (const auto& item : k.value->items) {
-        if (!probe_json(item, {}).valid) s.add_problem(is_utf8(item) ? problem::corrupt : problem::binary);
+        const JsonProbe probe = probe_json(item, {});
+        if (!probe.valid) s.add_problem(json_problem(item, probe.too_deep));
       }
     }
   }
@@ -173,7 +193,14 @@ void analyse_session(Session& s) {
   if (p && p->max_size && s.size() > static_cast<long long>(*p->max_size)) s.add_problem(problem::too_big);
   if (!p) s.add_problem(problem::unclassified);
 
-  if (!s.last_activity && s.index_score) s.last_activity = s.index_score;
+  if (!s.last_activity && s.index_score && !s.has_problem(problem::bad_timestamp)) {
+    // TRT's index score is the last interaction in unix seconds: held to the same bounds.
+    if (*s.index_score >= kEarliestActivity && *s.index_score <= now + kActivitySkewSeconds) {
+      s.last_activity = s.index_score;
+    } else {
+      s.add_problem(problem::bad_timestamp);
+    }
+  }
 }
 
 }  // namespace sessionctl

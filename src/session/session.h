@@ -42,8 +42,15 @@ inline constexpr const char* bad_id = "id_not_uuid";          // openvaa ids are
 inline constexpr const char* too_big = "size_above_max";
 inline constexpr const char* unclassified = "unclassified";  // shared layout, value fits no profile
 inline constexpr const char* history_over_cap = "history_over_cap";
-inline constexpr const char* orphan = "orphan";  // related keys or index entries whose session is gone
+inline constexpr const char* orphan = "orphan";                // related keys or index entries whose session is gone
+inline constexpr const char* wrong_shape = "wrong_shape";      // valid JSON that does not fit the profile
+inline constexpr const char* bad_timestamp = "bad_timestamp";  // activity time unreadable, out of range or future
 }  // namespace problem
+
+// Activity times before this (2000-01-01T00:00:00Z) are not a session's: a counter, a typo, a unit error.
+inline constexpr double kEarliestActivity = 946684800.0;
+// How far an activity time may lie in the future (clock skew between app hosts) before it is bad.
+inline constexpr double kActivitySkewSeconds = 300.0;
 
 // A pointer index entry of a session (Telegram's session:chat:{chat_id} -> id), as inspect reads it.
 struct PointerEntry {
@@ -88,26 +95,17 @@ struct Orphan {
   long long ttl_ms = -2;
 };
 
-// Parses a value as JSON when its encoding says so; nullopt when it is not JSON.
-std::optional<nlohmann::json> parse_json(const std::string& text);
-
-// Whether text is valid UTF-8.
-bool is_utf8(const std::string& text);
-
-// Fills state, last_activity and problems from the fetched values and metadata (no I/O).
-void analyse_session(Session& session);
+// Fills state, last_activity and problems from the fetched values and metadata (no I/O), `now`
+// being unix seconds (activity times later than now + kActivitySkewSeconds are bad_timestamp).
+void analyse_session(Session& session, double now);
+void analyse_session(Session& session);  // now = unix_now()
 
 // The raw value of a field for --where: a dotted JSON path in the primary value or a hash field
 // (optionally continuing into JSON held by that field). nullopt when absent.
 std::optional<std::string> field_value(const Session& session, const std::string& path);
 
-// Whether `s` looks like an RFC 4122 UUID.
-bool is_uuid(const std::string& s);
-
-// Unix seconds now (for idle time).
-double unix_now();
-
-// RFC 3339 UTC for unix seconds.
-std::string rfc3339(double unix_seconds);
+// The problem a value that failed the JSON probe has: corrupt_json, or binary_value when it is not
+// even UTF-8 (a nesting too deep is corrupt whatever the bytes).
+const char* json_problem(const std::string& raw, bool too_deep);
 
 }  // namespace sessionctl

@@ -66,8 +66,51 @@ TEST_CASE("probe_json extracts values by dotted path", "[json_probe]") {
   CHECK(p.top_keys == std::vector<std::string>{"current", "data", "open", "items", "updatedAt"});
 }
 
-TEST_CASE("probe_json does not overflow on deep nesting and does not call it corrupt", "[json_probe]") {
-  std::string deep(100000, '[');
-  deep += std::string(100000, ']');
-  CHECK(probe_json(deep, {"a"}).valid);
+TEST_CASE("probe_json refuses nesting beyond the limit without overflowing, and says why", "[json_probe]") {
+  // Issue 11: 100,000 levels crashed inspect. Refused at the limit, so the stack stays bounded.
+  for (const char open : {'[', '{'}) {
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += open == '[' ? "[" : "{\"a\":";
+    deep += open == '[' ? std::string(100000, ']') : "1" + std::string(100000, '}');
+    const auto p = probe_json(deep, {"a"});
+    CHECK_FALSE(p.valid);
+    CHECK(p.too_deep);
+    CHECK(p.error.find("nested deeper than 64 levels") == 0);
+    CHECK_FALSE(sessionctl::parse_json(deep).has_value());
+  }
+  const auto nest = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  CHECK(probe_json(nest(sessionctl::kMaxJsonDepth), {}).valid);
+  CHECK(sessionctl::parse_json(nest(sessionctl::kMaxJsonDepth)).has_value());
+  const auto over = probe_json(nest(sessionctl::kMaxJsonDepth + 1), {});
+  CHECK_FALSE(over.valid);
+  CHECK(over.too_deep);
+  CHECK(over.error == "nested deeper than 64 levels at byte 64");
+  // Deep but inside the limit under a wanted path still extracts it.
+  CHECK(*probe_json(R"({"a":)" + nest(60) + "}", {"a"}).values[0] == nest(60));
+}
+
+TEST_CASE("probe_json: the one strict UTF-8 validator inside strings", "[json_probe][utf8]") {
+  // Issue 6 item 5: the probe took overlong forms that every other decoder refused.
+  for (const std::string bad : {"\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xed\xa0\x80",
+                                "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80", "\xc3"}) {
+    const auto p = probe_json("{\"current\":\"" + bad + "\"}", {"current"});
+    CHECK_FALSE(p.valid);
+    CHECK(p.error == "invalid UTF-8 at byte 12");
+  }
+  CHECK(probe_json("{\"current\":\"\xf4\x8f\xbf\xbf \xe2\x82\xac\"}", {}).valid);
+  CHECK(probe_json("{\"current\":\"x\"", {}).error == "not valid JSON at byte 14");
+}
+
+TEST_CASE("probe_json: kinds of wanted values; nothing inside an unwanted container matches", "[json_probe]") {
+  const auto p = probe_json(R"({"current":{"nested":["x"]},"data":[1,{"data":2}],"n":null,"b":true,"s":"t","x":-1})",
+                            {"current", "data", "n", "b", "s", "x", "missing"});
+  REQUIRE(p.valid);
+  CHECK(p.kind == sessionctl::JsonKind::object);
+  using K = sessionctl::JsonKind;
+  CHECK(p.kinds == std::vector<K>{K::object, K::array, K::null, K::boolean, K::string, K::number, K::none});
+  CHECK(*p.values[0] == R"({"nested":["x"]})");  // not "x", a string deeper down
+  CHECK(*p.values[1] == R"([1,{"data":2}])");
+  CHECK(probe_json("[1,2,3]", {}).kind == K::array);
+  CHECK(probe_json(" 42 ", {}).kind == K::number);
+  CHECK(probe_json("\"just a string\"", {}).kind == K::string);
 }

@@ -12,6 +12,7 @@
 #include "session/filter.h"
 #include "session/profile.h"
 #include "session/scanner.h"
+#include "util/clock.h"
 #include "util/errors.h"
 
 using Catch::Matchers::Contains;
@@ -362,25 +363,69 @@ TEST_CASE("decode_value: a nil reply is a key that vanished, not an empty value"
   CHECK(h.fields == std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "2"}});
 }
 
-TEST_CASE("helpers: UTF-8, UUIDs, RFC 3339", "[session]") {
-  CHECK(is_utf8(""));
-  CHECK(is_utf8("plain ascii"));
-  CHECK(is_utf8("ünï€😀"));
-  CHECK_FALSE(is_utf8("\xff"));
-  CHECK_FALSE(is_utf8("\xc3"));              // truncated
-  CHECK_FALSE(is_utf8("\xc3\x28"));          // bad continuation
-  CHECK_FALSE(is_utf8("\xc0\x80"));          // overlong NUL
-  CHECK_FALSE(is_utf8("\xe0\x80\xaf"));      // overlong
-  CHECK_FALSE(is_utf8("\xed\xa0\x80"));      // surrogate
-  CHECK_FALSE(is_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  CHECK(is_utf8("\xf4\x8f\xbf\xbf"));        // U+10FFFF
-  CHECK(is_uuid("0b9d6f3e-5c1a-4f7e-9a2b-3c4d5e6f7a8b"));
-  CHECK(is_uuid("0B9D6F3E-5C1A-4F7E-9A2B-3C4D5E6F7A8B"));
-  CHECK_FALSE(is_uuid("0b9d6f3e5c1a4f7e9a2b3c4d5e6f7a8b"));
-  CHECK_FALSE(is_uuid("test-session-123"));
-  CHECK_FALSE(is_uuid("0b9d6f3e-5c1a-4f7e-9a2b-3c4d5e6f7a8g"));
-  CHECK(rfc3339(0) == "1970-01-01T00:00:00Z");
-  CHECK(rfc3339(1767434400.9) == "2026-01-03T10:00:00Z");
+TEST_CASE("shape: a btrix value is an object, its state a string, its data an object", "[session][shape]") {
+  const auto problems_of = [](const std::string& raw) {
+    Session s = btrix("x", raw);
+    analyse_session(s, 1767434400.0);
+    return s;
+  };
+  for (const std::string wrong :
+       {"[1,2,3]", "42", "null", "\"just a string\"", "true", R"({"current":{"nested":["x"]},"data":[1,2]})",
+        R"({"current":["MENU"]})", R"({"current":"MENU","data":[1,2]})", R"({"current":"MENU","data":"x"})",
+        R"({"current":"MENU","data":5})", R"({"current":5})"}) {
+    INFO(wrong);
+    const Session s = problems_of(wrong);
+    CHECK(s.problems == std::vector<std::string>{problem::wrong_shape});
+    // A state that is there and a string is still shown; anything else is no state.
+    CHECK(s.state.has_value() == (wrong.find(R"("current":"MENU")") != std::string::npos));
+  }
+  for (const std::string fine :
+       {R"({})", R"({"current":"MENU"})", R"({"current":null,"data":{}})",
+        R"({"current":"MENU","data":{"name":"Jo"},"history":[1],"extra":[{}]})", R"({"current":"MENU","data":null})"}) {
+    INFO(fine);
+    CHECK(problems_of(fine).problems.empty());
+  }
+  // Telegram: the state is a boolean its labels name; participants may be a list, votes an object.
+  Session tg;
+  tg.id = "t";
+  tg.profile = profile("telegram");
+  tg.keys.push_back(string_key("session:t", R"({"chatId":1,"open":false,"participants":["@a"],"votes":{}})", 1000));
+  analyse_session(tg, 1767434400.0);
+  CHECK(tg.problems.empty());
+  CHECK(tg.state == "closed");
+  tg.problems.clear();
+  tg.keys[0].value->raw = R"({"chatId":1,"open":"yes","votes":[]})";
+  analyse_session(tg, 1767434400.0);
+  CHECK(tg.problems == std::vector<std::string>{problem::wrong_shape});  // votes.{keys} needs an object
+}
+
+TEST_CASE("activity times: bounded below, no future beyond clock skew, never wrapped", "[session][timestamp]") {
+  const double now = 1767434400.0;  // 2026-01-03T10:00:00Z
+  const auto activity = [&](const std::string& t) {
+    Session s = btrix("x", R"({"current":"MENU","updatedAt":)" + t + "}");
+    analyse_session(s, now);
+    return s;
+  };
+  for (const std::string bad : {"1e300", "-1e300", "-5", "0", "946684799", "1767434701", "1767520800000", "\"NaN\"",
+                                "\"nan\"", "\"inf\"", "\"-Infinity\"", "\"0x10\"", "\"\"", "\"soon\"", "[1]", "{}",
+                                "true", "\"2026-01-03T10:06:00Z\"", "\"1999-12-31T23:59:59Z\""}) {
+    INFO(bad);
+    const Session s = activity(bad);
+    CHECK(s.problems == std::vector<std::string>{problem::bad_timestamp});
+    CHECK_FALSE(s.last_activity.has_value());
+  }
+  CHECK(activity("946684800").last_activity == 946684800.0);       // 2000-01-01: the earliest
+  CHECK(activity("1767434700").last_activity == 1767434700.0);     // 5 minutes ahead: skew
+  CHECK(activity("1767434400000").last_activity == 1767434400.0);  // milliseconds
+  CHECK(activity("\"2026-01-03T09:00:00Z\"").problems.empty());
+  CHECK(activity("null").problems.empty());  // no activity recorded is not a bad one
+  // The TRT index score is held to the same bounds.
+  Session t = trt({});
+  t.keys[0].value->fields = {{"current_stage", "stage_1_goal"}};
+  t.index_score = -5;
+  analyse_session(t, now);
+  CHECK(t.has_problem(problem::bad_timestamp));
+  CHECK_FALSE(t.last_activity.has_value());
 }
 
 TEST_CASE("stats buckets: TTL as RedisInsight draws them, sizes by powers of two", "[session][stats]") {
