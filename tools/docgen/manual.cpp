@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "json/probe.h"
 #include "mask/mask.h"
 #include "session/profile.h"
 #include "util/duration.h"
@@ -135,12 +136,15 @@ Section output() {
               para("Conventions of every JSON document:"),
               bullet("Durations are integer milliseconds in fields ending in `_ms`, such as `ttl_ms` and `idle_ms`. "
                      "`ttl_ms` is `-1` for a key with no expiry."),
-              bullet("Times are RFC 3339 strings in UTC, such as `\"2026-05-01T09:30:00Z\"`."),
+              bullet("Times are RFC 3339 strings in UTC, such as `\"2026-05-01T09:30:00Z\"`; a time that is "
+                     "not known or not valid is `null`."),
               bullet("Sizes are bytes, in fields ending in `_bytes` such as `size_bytes`."),
               bullet("A value that is not valid UTF-8 is given in base64 and its `encoding` says so."),
               bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
                      "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
-                     "longer find the personal data in it; `--reveal` shows it as `text`."),
+                     "longer find the personal data in it; `--reveal` shows it as `text`. Its `reason` says why, "
+                     "with a byte offset. JSON nested deeper than the limit (see PROFILES) is corrupt even with "
+                     "`--reveal`."),
               para("Personal data in values is masked in every format unless `--reveal` is given (see PII MASKING)."),
           }};
 }
@@ -297,6 +301,15 @@ Section profiles() {
       "`trt:active_sessions` member whose state expired, a `:meta` hash, a chat mapping to a missing session); "
       "these are orphans, reported by `stats` and `doctor`. A session whose value has no profile's shape is listed "
       "with the profile `unknown`."));
+  s.blocks.push_back(para(fmt::format(
+      "Problems on a session, as `list`, `stats` and `doctor` name them, include `corrupt_json` (a value that "
+      "should be JSON and does not parse, or whose arrays and objects nest deeper than {} levels; `inspect` gives "
+      "the reason and shows the value only by its length), `wrong_shape` (valid JSON that does not fit the "
+      "profile: not an object, a state that is an object or a list, or a list where the profile's paths such as "
+      "`data.email` need an object) and `bad_timestamp` (an activity time that cannot be read, lies before "
+      "2000-01-01 or more than 5 minutes in the future: the idle time is then unknown, shown as `-` and `null`, "
+      "never a wrapped date or a negative time).",
+      kMaxJsonDepth)));
   return s;
 }
 
