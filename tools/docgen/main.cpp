@@ -21,6 +21,7 @@
 #include "manual.h"
 #include "registry.h"
 #include "session/profile.h"
+#include "util/utf8.h"
 
 namespace sessionctl::cli::docgen {
 namespace {
@@ -288,16 +289,10 @@ std::string roff_escape(const std::string& text) {
       continue;
     }
     // Non-ASCII as \[uXXXX], so the page does not depend on how groff is told the input encoding.
-    int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    unsigned cp = len == 4 ? c & 0x07u : len == 3 ? c & 0x0Fu : len == 2 ? c & 0x1Fu : 0xFFFDu;
-    for (int k = 1; k < len; ++k) {
-      if (i + 1 >= text.size()) {
-        cp = 0xFFFD;
-        break;
-      }
-      cp = (cp << 6) | (static_cast<unsigned char>(text[++i]) & 0x3Fu);
-    }
-    out += fmt::format("\\[u{:04X}]", cp);
+    char32_t cp = 0xFFFD;  // a byte that is no UTF-8 (the one validator says) shows as U+FFFD
+    const std::size_t len = utf8_decode(text, i, cp);
+    if (len > 1) i += len - 1;
+    out += fmt::format("\\[u{:04X}]", static_cast<unsigned>(cp));
   }
   return out;
 }
