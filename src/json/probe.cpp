@@ -56,6 +56,7 @@ class Prober {
   bool fail(const char* what) {
     if (!out_.error.empty()) return false;
     const std::size_t at = std::min(pos_, s_.size());
+    out_.error_offset = at;
     out_.error = out_.too_deep ? fmt::format("nested deeper than {} levels at byte {}", kMaxJsonDepth, at)
                                : fmt::format("{} at byte {}", what, at);
     return false;

@@ -24,6 +24,7 @@ struct JsonProbe {
   bool too_deep = false;           // invalid because nested deeper than kMaxJsonDepth
   JsonKind kind = JsonKind::none;  // the top-level value's kind (from its first character)
   std::string error;               // why it is not valid, with the byte offset; empty when valid
+  std::size_t error_offset = 0;    // the byte where it stopped being valid
   // For each wanted path: a string value unescaped; any other value as its raw JSON text.
   std::vector<std::optional<std::string>> values;
   std::vector<JsonKind> kinds;        // for each wanted path: the kind of its value, none when absent

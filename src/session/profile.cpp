@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "json/probe.h"
 #include "util/duration.h"
 #include "util/errors.h"
 
@@ -400,6 +401,13 @@ struct Loader {
 }  // namespace
 
 ProfileSet ProfileSet::parse(const std::string& text, const std::string& origin) {
+  // nlohmann's DOM recurses on destruction: a file nested past the limit is refused before it is built.
+  if (const JsonProbe probe = probe_json(text, {}); probe.too_deep) {
+    const auto at = static_cast<std::ptrdiff_t>(std::min(probe.error_offset, text.size()));
+    const auto line = std::count(text.begin(), text.begin() + at, '\n') + 1;
+    throw UsageError(fmt::format("{}:{}: not valid JSON: arrays and objects nested deeper than {} levels", origin, line,
+                                 kMaxJsonDepth));
+  }
   json doc;
   try {
     doc = json::parse(text);

@@ -11,6 +11,7 @@
 #include "process.h"
 #include "redis_server.h"
 #include "sessionctl_cli.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -179,6 +180,16 @@ TEST_CASE("JSON nested beyond the limit is corrupt with a reason everywhere, in 
   const RunResult stats = sctl(server, {"stats", "-o", "json"});
   CHECK(stats.exit_code == 0);
   CHECK(stats_count(json::parse(stats.out), "btrix", "corrupt_json") == 3);
+}
+
+TEST_CASE("a profiles file nested beyond the limit is refused with its line, not a crash", "[values][depth]") {
+  RedisServer server;
+  testsupport::TempDir dir;
+  const std::string deep = "{\n\"profiles\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const RunResult r = sctl(server, {"--profiles-file", dir.write("deep.json", deep), "list"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("deep.json:2: not valid JSON: arrays and objects nested deeper than 64 levels"));
 }
 
 TEST_CASE("JSON of a shape the profile does not fit is wrong_shape in list, stats and doctor", "[values][shape]") {
