@@ -169,6 +169,39 @@ class LineMap {
   std::map<std::string, std::size_t> lines_;
 };
 
+// The containers a profile's paths pass through ("data" for "data.email", "participants" for
+// "participants.*"), each with whether it must be an object (a name or {keys} follows) or may also
+// be an array (an index or * follows). Paths are followed up to their first wildcard only.
+std::vector<std::pair<std::string, bool>> shape_containers_of(const Profile& p) {
+  std::vector<std::pair<std::string, bool>> out;
+  auto add = [&](const std::string& path) {
+    std::string prefix;
+    std::size_t start = 0;
+    while (true) {
+      const auto dot = path.find('.', start);
+      if (dot == std::string::npos) return;
+      const std::string segment = path.substr(start, dot - start);
+      if (segment.empty() || segment == "*" || segment == "{keys}") return;
+      prefix += (prefix.empty() ? "" : ".") + segment;
+      start = dot + 1;
+      const std::string next = path.substr(start, path.find('.', start) - start);
+      const bool may_be_array =
+          next == "*" ||
+          (!next.empty() && std::all_of(next.begin(), next.end(), [](char c) { return c >= '0' && c <= '9'; }));
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == prefix; });
+      if (it == out.end()) {
+        out.emplace_back(prefix, !may_be_array);
+      } else if (!may_be_array) {
+        it->second = true;
+      }
+    }
+  };
+  for (const auto& rule : p.pii) add(rule.path);
+  add(p.state_field);
+  add(p.activity_field);
+  return out;
+}
+
 struct Loader {
   const std::string& origin;
   LineMap lines;
@@ -394,6 +427,7 @@ struct Loader {
         p.pii.push_back({path, *parsed});
       }
     }
+    p.shape_containers = shape_containers_of(p);
     return p;
   }
 };

@@ -62,6 +62,9 @@ struct Profile {
   std::string id_format;                                 // "uuid" when the app makes UUIDs, else empty
   std::optional<std::size_t> max_size;                   // session size above which doctor warns
   std::vector<mask::FieldRule> pii;
+  // The containers the profile's paths (pii, state, activity) pass through, each with whether it must
+  // be an object (true) or may be an array (an index or * follows); set by the loader, for wrong_shape.
+  std::vector<std::pair<std::string, bool>> shape_containers;
 
   // Whether the layout is shared with another profile, so that detection needs the value.
   bool needs_shape() const { return !shape_all.empty() || !shape_any.empty(); }

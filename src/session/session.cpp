@@ -45,39 +45,6 @@ std::optional<double> activity_time(const std::string& raw, double now) {
   return t;
 }
 
-// The containers a profile's paths pass through ("data" for "data.email", "participants" for
-// "participants.*"), each with whether it must be an object (a name or {keys} follows) or may also
-// be an array (an index or * follows). Paths are followed up to their first wildcard only.
-std::vector<std::pair<std::string, bool>> declared_containers(const Profile& p) {
-  std::vector<std::pair<std::string, bool>> out;
-  auto add = [&](const std::string& path) {
-    std::string prefix;
-    std::size_t start = 0;
-    while (true) {
-      const auto dot = path.find('.', start);
-      if (dot == std::string::npos) return;
-      const std::string segment = path.substr(start, dot - start);
-      if (segment.empty() || segment == "*" || segment == "{keys}") return;
-      prefix += (prefix.empty() ? "" : ".") + segment;
-      start = dot + 1;
-      const std::string next = path.substr(start, path.find('.', start) - start);
-      const bool may_be_array =
-          next == "*" ||
-          (!next.empty() && std::all_of(next.begin(), next.end(), [](char c) { return c >= '0' && c <= '9'; }));
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == prefix; });
-      if (it == out.end()) {
-        out.emplace_back(prefix, !may_be_array);
-      } else if (!may_be_array) {
-        it->second = true;
-      }
-    }
-  };
-  for (const auto& rule : p.pii) add(rule.path);
-  add(p.state_field);
-  add(p.activity_field);
-  return out;
-}
-
 // Whether a state value of this kind fits the profile: a string, or a scalar the labels name
 // (Telegram's "open": true); absent or null is no state, not a wrong one.
 bool state_fits(const Profile& p, JsonKind kind, const std::string& raw) {
@@ -142,11 +109,10 @@ void analyse_session(Session& s, double now) {
       // One pass validates the value, picks out the state and activity fields and the kinds of the
       // containers the profile's paths go through (for the shape check).
       std::vector<std::string> paths;
-      std::vector<std::pair<std::string, bool>> containers;
+      const auto* containers = p ? &p->shape_containers : nullptr;
       if (i == 0 && p) {
         paths = {p->state_field, p->activity_field};
-        containers = declared_containers(*p);
-        for (const auto& c : containers) paths.push_back(c.first);
+        for (const auto& c : p->shape_containers) paths.push_back(c.first);
       }
       JsonProbe probe = probe_json(k.value->raw, paths);
       if (!probe.valid && role->encoding == Encoding::json) s.add_problem(json_problem(k.value->raw, probe.too_deep));
@@ -157,10 +123,10 @@ void analyse_session(Session& s, double now) {
         const bool state_ok =
             !p->state_field.empty() && probe.values[0] && state_fits(*p, probe.kinds[0], *probe.values[0]);
         if (!p->state_field.empty() && probe.values[0] && !state_ok) fits = false;
-        for (std::size_t c = 0; c < containers.size(); ++c) {
+        for (std::size_t c = 0; c < containers->size(); ++c) {
           const JsonKind kind = probe.kinds[2 + c];
           if (kind == JsonKind::none || kind == JsonKind::null || kind == JsonKind::object) continue;
-          if (kind == JsonKind::array && !containers[c].second) continue;
+          if (kind == JsonKind::array && !(*containers)[c].second) continue;
           fits = false;
         }
         if (!fits && role->encoding == Encoding::json) s.add_problem(problem::wrong_shape);
