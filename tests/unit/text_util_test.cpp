@@ -4,6 +4,9 @@
 #include <limits>
 #include <string>
 
+#include "json/probe.h"
+#include "render/records.h"
+#include "render/terminal.h"
 #include "util/clock.h"
 #include "util/utf8.h"
 #include "util/uuid.h"
@@ -144,4 +147,26 @@ TEST_CASE("clock: timestamps as apps store them, and nothing else", "[util][cloc
     INFO(bad);
     CHECK_FALSE(parse_timestamp(bad).has_value());
   }
+}
+
+TEST_CASE("utf8: the probe, JSON output, the terminal and tables agree on every bad class", "[util][utf8]") {
+  for (const auto& [bytes, what] : bad_utf8()) {
+    INFO(what);
+    // The probe: not JSON text.
+    CHECK_FALSE(probe_json("\"" + bytes + "\"", {}).valid);
+    // JSON output: each bad byte is one U+FFFD, so the output parses.
+    std::string json_text;
+    append_json_string(json_text, bytes);
+    CHECK(is_utf8(json_text));
+    CHECK(json_text.find("\xEF\xBF\xBD") != std::string::npos);
+    // The terminal: a bad byte as \xNN, as wide as it is shown.
+    const std::string shown = printable(bytes);
+    CHECK(is_utf8(shown));
+    CHECK(shown.rfind("\\x", 0) == 0);
+    CHECK(display_width(bytes) == display_width(shown));
+  }
+  std::string ok;
+  append_json_string(ok, "\xf4\x8f\xbf\xbf");
+  CHECK(ok == "\"\xf4\x8f\xbf\xbf\"");
+  CHECK(printable("\xe2\x82\xac") == "\xe2\x82\xac");
 }
