@@ -22,9 +22,9 @@ class Prober {
     skip_ws();
     if (pos_ < s_.size()) out_.kind = kind_at(pos_);
     out_.object = out_.kind == JsonKind::object;
-    if (!value(0)) return fail(error_ ? error_ : "not valid JSON");
+    if (!value(0)) return fail(error_ ? error_ : pos_ >= s_.size() ? "unexpected end of text" : "syntax error");
     skip_ws();
-    if (pos_ != s_.size()) return fail("not valid JSON");
+    if (pos_ != s_.size()) return fail("text after the value");
     return true;
   }
 

@@ -102,6 +102,10 @@ TEST_CASE("bytes that are not UTF-8 are caught the same way by list, stats, doct
     CHECK(has_problem(doc["sessions"][0], "binary_value"));
   }
   CHECK(sctl_json(server, {"inspect", "good"})["sessions"][0]["key_details"][0]["encoding"] == "json");
+  const RunResult table = sctl(server, {"inspect", "overlong2"});
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.out, Contains("(not valid JSON: invalid UTF-8 at byte 12; shown by length, --reveal shows it) "
+                                 "[redacted: 16 chars]"));
 }
 
 TEST_CASE("JSON nested beyond the limit is corrupt with a reason everywhere, in bounded output", "[values][depth]") {

@@ -98,7 +98,9 @@ TEST_CASE("probe_json: the one strict UTF-8 validator inside strings", "[json_pr
     CHECK(p.error == "invalid UTF-8 at byte 12");
   }
   CHECK(probe_json("{\"current\":\"\xf4\x8f\xbf\xbf \xe2\x82\xac\"}", {}).valid);
-  CHECK(probe_json("{\"current\":\"x\"", {}).error == "not valid JSON at byte 14");
+  CHECK(probe_json("{\"current\":\"x\"", {}).error == "unexpected end of text at byte 14");
+  CHECK(probe_json("{\"current\":x}", {}).error == "syntax error at byte 11");
+  CHECK(probe_json("{} {}", {}).error == "text after the value at byte 3");
 }
 
 TEST_CASE("probe_json: kinds of wanted values; nothing inside an unwanted container matches", "[json_probe]") {
