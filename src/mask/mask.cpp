@@ -371,7 +371,7 @@ class Walker {
   }
 
   std::string mask_string(std::optional<Rule> rule, std::string_view s) const {
-    if (rule) return apply(*rule, s);
+    if (rule) return apply_rule(*rule, s);
     return options_.scan_free_text ? mask_free_text(s) : std::string(s);
   }
 
@@ -487,7 +487,7 @@ std::string mask_free_text(std::string_view value) {
 
 std::string redact(std::string_view) { return std::string(stars); }
 
-std::string apply(Rule rule, std::string_view value) {
+std::string apply_rule(Rule rule, std::string_view value) {
   switch (rule) {
     case Rule::email:
       return mask_email(value);

@@ -46,9 +46,9 @@ std::string text_placeholder(std::size_t code_points);
 std::string mask_free_text(std::string_view value);
 // Always "***".
 std::string redact(std::string_view value);
-// Dispatches to the function for `rule`. Call it qualified: with a std::string argument, ADL
-// would also find std::apply, which wins overload resolution and fails to compile.
-std::string apply(Rule rule, std::string_view value);
+// Dispatches to the function for `rule`. Not named `apply`: with a std::string argument, an
+// unqualified call would also find std::apply by ADL, which wins overload resolution.
+std::string apply_rule(Rule rule, std::string_view value);
 
 // Path syntax: dotted segments from the document root; a segment is an object key, an array index
 // in decimal, or "*" for any key or index at that level ("data.email", "participants.*",

@@ -179,7 +179,7 @@ Section pii_masking() {
   for (const auto& sample : samples) {
     s.blocks.push_back(item(fmt::format("`{}`", mask::rule_name(sample.rule)),
                             fmt::format("{} \"`{}`\" becomes \"`{}`\".", sample.what, sample.input,
-                                        mask::apply(sample.rule, sample.input))));
+                                        mask::apply_rule(sample.rule, sample.input))));
   }
   s.blocks.push_back(para(
       "Masking never changes a JSON value's structure: the same keys, the same array lengths, the same types; "
