@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <utility>
 
 #include "json/probe.h"
@@ -160,8 +161,9 @@ bool is_domain(std::string_view domain) {
 }
 
 std::string mask_address(std::string_view local, std::string_view domain) {
-  std::string out =
-      is_prefix_masked(local, 2) ? std::string(local) : keep_first(local, count_code_points(local) > 2 ? 2 : 1);
+  // Two characters kept from three on, one from two, none from one: never the whole local part.
+  const std::size_t length = count_code_points(local);
+  std::string out = is_prefix_masked(local, 2) ? std::string(local) : keep_first(local, length > 2 ? 2 : length - 1);
   out += '@';
   out += to_valid_utf8(domain);
   return out;
@@ -244,20 +246,88 @@ PhoneRun read_phone_run(std::string_view s, std::size_t i) {
 // Characters that make a digit run part of a larger token (id, URL, address, masked value).
 bool is_word_char(char c) { return is_alnum(c) || is_one_of(c, "_@#*&=/\\%$+"); }
 
-bool stands_alone(std::string_view s, Span span) {
+// `may_follow` lists word characters allowed right before the run ("card=4111…", "phone:0770…").
+bool stands_alone(std::string_view s, Span span, std::string_view may_follow = {}) {
   std::size_t before = span.begin;
   while (before > 0 && is_one_of(s[before - 1], ".-")) --before;
-  if (before > 0 && is_word_char(s[before - 1])) return false;
+  if (before > 0 && is_word_char(s[before - 1]) && !is_one_of(s[before - 1], may_follow)) return false;
   // Trailing ".-:" may end a sentence, but must not lead into a token ("12:30", "7890-abc").
   std::size_t after = span.end;
   while (after < s.size() && is_one_of(s[after], ".-:")) ++after;
   return after == s.size() || !is_word_char(s[after]);
 }
 
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The word just before `pos` (skipping spaces, ':', '=' and '#'), lower-cased ASCII letters only.
+std::string word_before(std::string_view s, std::size_t pos) {
+  while (pos > 0 && is_one_of(s[pos - 1], " \t:=#")) --pos;
+  std::size_t begin = pos;
+  while (begin > 0 && is_alpha(s[begin - 1])) --begin;
+  std::string word;
+  for (std::size_t k = begin; k < pos; ++k) word += lower(s[k]);
+  return word;
+}
+
+// "phone 4155550123", "Mobile: 4155550123": a word that says a bare digit run is a phone number.
+bool says_phone(std::string_view word) {
+  static constexpr std::array<std::string_view, 9> whole{"tel", "cell", "call", "sms",  "fax",
+                                                         "mob", "ring", "text", "handy"};
+  if (word.find("phone") != std::string_view::npos || word.find("mobile") != std::string_view::npos ||
+      word.find("whatsapp") != std::string_view::npos) {
+    return true;
+  }
+  return std::find(whole.begin(), whole.end(), word) != whole.end();
+}
+
+// One run of digits and nothing else: a phone only with a national trunk prefix ("07700900123":
+// '0', a non-zero digit, 10-12 digits), an international one ("0044…"), or a word before it that
+// says so. Timestamps, counts and scores never start with '0', and "0001234" is padding.
+bool is_bare_phone(std::string_view s, Span span, std::size_t digits) {
+  const std::string_view run = s.substr(span.begin, span.end - span.begin);
+  const bool trunk = run.size() >= 2 && run[0] == '0' && run[1] != '0' && digits >= 10 && digits <= 12;
+  const bool international = run.size() >= 3 && run.starts_with("00") && run[2] != '0' && digits >= 9 && digits <= 17;
+  if ((trunk || international) && stands_alone(s, span, "=")) return true;
+  return digits >= 7 && digits <= 15 && says_phone(word_before(s, span.begin)) && stands_alone(s, span, "=");
+}
+
+bool luhn_valid(std::string_view digits) {
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (twice && (d *= 2) > 9) d -= 9;
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+// A payment card number: 13-19 digits, bare or in groups of 3+ joined by one kind of ' ' or '-',
+// starting with an issuer digit 2-6 (so millisecond and microsecond timestamps, which start with 1,
+// never match), Luhn-valid.
+bool is_card(std::string_view s, Span span, const PhoneRun& run) {
+  if (run.plus || run.parens) return false;
+  std::string digits;
+  for (std::size_t k = span.begin; k < span.end; ++k) {
+    if (is_digit(s[k])) digits += s[k];
+  }
+  if (digits.size() < 13 || digits.size() > 19 || digits[0] < '2' || digits[0] > '6') return false;
+  const auto& seps = run.separators;
+  if (!seps.empty() && (seps.find_first_not_of(seps[0]) != std::string::npos || !is_one_of(seps[0], " -"))) {
+    return false;
+  }
+  for (const auto n : run.groups) {
+    if (n < 3) return false;
+  }
+  return luhn_valid(digits) && stands_alone(s, span, "=:");
+}
+
 bool is_phone(std::string_view s, Span span, const PhoneRun& run) {
   const auto& g = run.groups;
   std::size_t digits = 0;
   for (const auto n : g) digits += n;
+  if (!run.plus && !run.parens && g.size() == 1) return is_bare_phone(s, span, digits);
   if (digits < 7 || digits > 15 || !stands_alone(s, span)) return false;
   if (run.plus) return true;
   // "1640995200.0", "10.0.0.1": only a country or trunk code stands alone as one digit.
@@ -333,9 +403,14 @@ class Walker {
     for (const auto& rule : rules) rules_.push_back(compile(rule));
   }
 
-  // `rule` comes from the nearest covered ancestor; a rule on this very node overrides it.
+  // `rule` comes from the nearest covered ancestor; a rule on this very node overrides it. A field
+  // named like personal data ("firstName", "phone") is masked by its name where no rule covers it.
   json walk(const json& node, std::optional<Rule> rule) {
-    if (const auto own = rule_at(false)) rule = own;
+    if (const auto own = rule_at(false)) {
+      rule = own;
+    } else if (!rule && options_.field_names && !path_.empty() && !path_.back().is_index) {
+      rule = rule_for_field_name(path_.back().key);
+    }
     if (node.is_string()) return mask_string(rule, node.get_ref<const std::string&>());
     // parse_json never nests this deep; a document built some other way is cut, not recursed into.
     if (node.is_structured() && path_.size() >= static_cast<std::size_t>(kMaxJsonDepth)) return std::string(stars);
@@ -391,7 +466,69 @@ class Walker {
   std::vector<Step> path_;
 };
 
+// "firstName", "first_name", "First-Name" -> "firstname"; trailing digits go ("address2").
+std::string normalise_field_name(std::string_view key) {
+  std::string out;
+  for (const char c : key) {
+    if (is_alnum(c)) out += lower(c);
+  }
+  while (!out.empty() && is_digit(out.back())) out.pop_back();
+  return out;
+}
+
+bool ends_with_any(std::string_view s, std::initializer_list<std::string_view> tails) {
+  return std::any_of(tails.begin(), tails.end(), [&](std::string_view t) { return s.ends_with(t); });
+}
+
+bool is_any(std::string_view s, std::initializer_list<std::string_view> words) {
+  return std::find(words.begin(), words.end(), s) != words.end();
+}
+
+// "...name" fields that name things, not people: "fileName", "stateName", "hostname".
+bool is_technical_name(std::string_view n) {
+  const auto what = n.substr(0, n.size() - 4);
+  return ends_with_any(
+      what,
+      {"file",     "host",   "path",     "type",     "class",    "event",     "state",     "stage",      "step",
+       "profile",  "key",    "field",    "service",  "app",      "bot",       "table",     "column",     "domain",
+       "server",   "db",     "database", "bucket",   "queue",    "channel",   "topic",     "method",     "function",
+       "func",     "module", "package",  "product",  "device",   "browser",   "model",     "tag",        "group",
+       "role",     "os",     "plan",     "template", "action",   "intent",    "command",   "cmd",        "node",
+       "cluster",  "region", "zone",     "env",      "project",  "repo",      "branch",    "job",        "task",
+       "flow",     "screen", "page",     "route",    "view",     "component", "attribute", "attr",       "param",
+       "variable", "var",    "property", "prop",     "metric",   "index",     "schema",    "collection", "sheet",
+       "tab",      "font",   "brand",    "item",     "category", "room",      "queue",     "cookie",     "header",
+       "provider", "locale", "language", "lang",     "country",  "currency",  "plugin",    "image",      "icon",
+       "color",    "colour", "tool",     "test",     "suite",    "scene",     "vote",      "token",      "asset",
+       "coin",     "symbol", "pair",     "market",   "button"});
+}
+
 }  // namespace
+
+std::optional<Rule> rule_for_field_name(std::string_view key) {
+  const std::string n = normalise_field_name(key);
+  if (n.empty()) return std::nullopt;
+  if (ends_with_any(n, {"email", "emailaddress", "mailaddress"}) || n == "mail") return Rule::email;
+  if (n.find("phone") != std::string::npos || n.find("mobile") != std::string::npos ||
+      is_any(n, {"tel", "telno", "cell", "cellnumber", "fax", "msisdn", "whatsapp"})) {
+    return Rule::phone;
+  }
+  if (ends_with_any(n, {"username", "userhandle", "login"}) || n == "handle") return Rule::username;
+  if (n.ends_with("name") && !is_technical_name(n)) return Rule::name;
+  if (n.find("street") != std::string::npos || n.find("addressline") != std::string::npos ||
+      (n.ends_with("address") &&
+       !ends_with_any(n, {"ipaddress", "macaddress", "remoteaddress", "localaddress", "serveraddress", "hostaddress",
+                          "bindaddress", "walletaddress", "contractaddress", "webaddress", "ip", "mac"})) ||
+      is_any(n, {"addr", "homeaddr"})) {
+    return Rule::text;
+  }
+  if (ends_with_any(n, {"postcode", "postalcode", "zipcode"}) ||
+      is_any(n, {"zip", "postal", "city", "town", "housenumber", "houseno", "dob", "birthdate", "dateofbirth",
+                 "birthday", "cardnumber", "creditcard", "ccnumber", "cardno", "iban", "ssn"})) {
+    return Rule::redact;
+  }
+  return std::nullopt;
+}
 
 std::optional<Rule> parse_rule(std::string_view name) {
   for (const auto& [rule, spelling] : rule_names) {
@@ -473,7 +610,7 @@ std::string mask_free_text(std::string_view value) {
       const auto run = read_phone_run(s, i);
       if (run.end > i) {
         const Span span{i, run.end};
-        if (is_phone(s, span, run)) emit(span, mask_phone(s.substr(i, run.end - i)));
+        if (is_card(s, span, run) || is_phone(s, span, run)) emit(span, mask_phone(s.substr(i, run.end - i)));
         // Skipping the whole run keeps a digit tail of an id or UUID from being read as a phone.
         i = run.end;
         continue;

@@ -5,10 +5,10 @@
 // - Output is always valid UTF-8; invalid input bytes become U+FFFD. Code points are never split.
 // - Every rule is idempotent: masking a masked value gives it back unchanged.
 // - An empty value stays empty (apps use "" for "unset"), except under `redact`: it shows nothing.
-// - Rules that keep a first character (name, username, e-mail local part) keep it even for a
-//   one-character value: "J" -> "J***". The output never shows the length, so it cannot tell a
-//   reader that the character was the whole value. free_text shows text that is neither an address
-//   nor a phone as is, one character included.
+// - Rules that keep a first character (name, username) keep it even for a one-character value:
+//   "J" -> "J***". The output never shows the length, so it cannot tell a reader that the
+//   character was the whole value. An e-mail local part always loses at least one character. free_text shows text that
+//   is neither an address nor a phone as is, one character included.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -26,7 +26,8 @@ std::optional<Rule> parse_rule(std::string_view name);
 // The spelling parse_rule() accepts, as written in profiles and on the command line.
 std::string_view rule_name(Rule rule);
 
-// "john@example.com" -> "jo***@example.com" (one kept character if the local part has at most two);
+// "john@example.com" -> "jo***@example.com" (one kept character from a two-character local part,
+// none from one: "x@y.com" -> "***@y.com");
 // a value that is not a single address is masked like a name ("john@localhost" -> "j***",
 // "John <john@example.com>" -> "J***"): the field is declared personal either way.
 std::string mask_email(std::string_view value);
@@ -40,9 +41,13 @@ std::string mask_username(std::string_view value);
 std::string mask_text(std::string_view value);
 // "[redacted: N chars]" ("1 char" for one), N counted in code points.
 std::string text_placeholder(std::size_t code_points);
-// E-mail addresses and phone numbers inside prose masked, everything else kept. Phones need 7-15
-// digits and a '+', parentheses or phone-like separators; dates, UUIDs, ids, versions, decimals
-// and IPv4 addresses are left alone because rewriting them would corrupt data.
+// E-mail addresses, phone numbers and payment card numbers inside prose masked, everything else
+// kept. Phones need 7-15 digits and a '+', parentheses or phone-like separators; a bare digit run is
+// a phone only with a trunk prefix ("07700900123": '0' then 10-12 digits in all), "00" and a
+// country code, or "phone"/"tel"/"mobile"… just before it. Cards are 13-19 digits (bare or grouped
+// by ' ' or '-'), first digit 2-6, Luhn-valid; they become "***" and the last 4 digits. Dates, UUIDs,
+// ids, versions, decimals, timestamps, counts and IPv4 addresses are left alone because rewriting
+// them would corrupt data.
 std::string mask_free_text(std::string_view value);
 // Always "***".
 std::string redact(std::string_view value);
@@ -69,7 +74,14 @@ std::optional<FieldRule> parse_field_rule(std::string_view spec);
 
 struct Options {
   bool scan_free_text = true;  // run mask_free_text on every string and key no field rule covers
+  bool field_names = true;     // mask fields no rule covers by their name (rule_for_field_name)
 };
+
+// The rule for a field named like personal data, at any depth of any profile's values, case and
+// '_', '-', '.' ignored: *email -> email; *phone*, *mobile*, tel, fax -> phone; *username, login ->
+// username; *name (firstName, full_name, createdByName; not fileName, stateName…) -> name;
+// *street*, *address (not ipAddress…) -> text; postcode, zip, city, dob, card numbers -> redact.
+std::optional<Rule> rule_for_field_name(std::string_view key);
 
 // Masks a JSON document by field rules. Never changes structure: same keys count, same types, same
 // array lengths; numbers, booleans and null are returned untouched. (Containers nested deeper than

@@ -146,7 +146,11 @@ TEST_CASE("rules are parsed and named by the same table", "[mask]") {
 
 TEST_CASE("email keeps two characters of the local part and the domain", "[mask]") {
   CHECK(mask::mask_email("john@example.com") == "jo***@example.com");
-  CHECK(mask::mask_email("j@x.io") == "j***@x.io");
+  // Issue 11: "x@y.com" was "x***@y.com", the whole local part. A short one still loses a character.
+  CHECK(mask::mask_email("j@x.io") == "***@x.io");
+  CHECK(mask::mask_email("x@y.com") == "***@y.com");
+  CHECK(mask::mask_email("***@y.com") == "***@y.com");
+  CHECK(mask::mask_free_text("mail x@y.com") == "mail ***@y.com");
   CHECK(mask::mask_email("jo@x.io") == "j***@x.io");  // never the whole local part
   CHECK(mask::mask_email("émile@exemple.fr") == "ém***@exemple.fr");
   CHECK(mask::mask_email("") == "");
@@ -270,10 +274,11 @@ TEST_CASE("one-character values are never shown as they were", "[mask]") {
     CHECK(mask::apply_rule(rule, "7") != "7");
     CHECK(mask::apply_rule(rule, "J") != "J");
   }
-  // name, username and email keep a first character by design, and add "***" after it.
+  // name and username keep a first character by design, and add "***" after it; an e-mail address
+  // whose local part is one character keeps none of it.
   CHECK(mask::apply_rule(Rule::name, "J") == "J***");
   CHECK(mask::apply_rule(Rule::username, "@J") == "@J***");
-  CHECK(mask::apply_rule(Rule::email, "j@x.io") == "j***@x.io");
+  CHECK(mask::apply_rule(Rule::email, "j@x.io") == "***@x.io");
 }
 
 TEST_CASE("free text masks e-mails and phones inside prose", "[mask]") {
@@ -456,4 +461,151 @@ TEST_CASE("mask_embedded masks JSON held in a string", "[mask]") {
   const auto once = mask::mask_embedded(state, rules);
   CHECK(mask::mask_embedded(once, rules) == once);
   CHECK(json::parse(once).size() == json::parse(state).size());
+}
+
+TEST_CASE("free text masks bare phone numbers with a trunk or international prefix or a phone word", "[mask]") {
+  CHECK(mask::mask_free_text("07700900123") == "***0123");
+  CHECK(mask::mask_free_text("call 07700900123 today") == "call ***0123 today");
+  CHECK(mask::mask_free_text("0612345678") == "***5678");
+  CHECK(mask::mask_free_text("00447700900123") == "***0123");
+  CHECK(mask::mask_free_text("+14155550123") == "***0123");
+  CHECK(mask::mask_free_text("phone 4155550123") == "phone ***0123");
+  CHECK(mask::mask_free_text("Mobile: 4155550123") == "Mobile: ***0123");
+  CHECK(mask::mask_free_text("tel=4155550123") == "tel=***0123");
+  CHECK(mask::mask_free_text("phone=07700900123") == "phone=***0123");
+  CHECK(mask::mask_free_text("whatsapp 447700900123") == "whatsapp ***0123");
+  CHECK(mask::mask_free_text("***0123") == "***0123");
+}
+
+TEST_CASE("free text masks Luhn-valid payment card numbers, bare or grouped", "[mask]") {
+  CHECK(mask::mask_free_text("4111 1111 1111 1111") == "***1111");
+  CHECK(mask::mask_free_text("card 4111-1111-1111-1111 exp 12/29") == "card ***1111 exp 12/29");
+  CHECK(mask::mask_free_text("4111111111111111") == "***1111");
+  CHECK(mask::mask_free_text("pay with 5555555555554444.") == "pay with ***4444.");
+  CHECK(mask::mask_free_text("amex 3782 822463 10005") == "amex ***0005");
+  CHECK(mask::mask_free_text("378282246310005") == "***0005");
+  CHECK(mask::mask_free_text("6011-1111-1111-1117") == "***1117");
+  CHECK(mask::mask_free_text("4222222222222") == "***2222");        // 13-digit Visa
+  CHECK(mask::mask_free_text("6304000000000000000") == "***0000");  // 19 digits
+  CHECK(mask::mask_free_text("card=4111111111111111") == "card=***1111");
+}
+
+TEST_CASE("free text leaves numbers that are neither phones nor cards alone", "[mask]") {
+  const std::vector<std::string> untouched{
+      "1700000000",     // unix seconds
+      "1700000000000",  // unix milliseconds (Luhn-valid or not, they start with 1)
+      "1700000000123",
+      "1734567890123456",     // microseconds
+      "1734567890123456789",  // nanoseconds
+      "4111111111111112",     // a card-shaped run that fails Luhn
+      "4111 1111 1111 1112",
+      "7111111111111111",  // Luhn-valid but no issuer starts with 7
+      "123456789",         // a Telegram user id
+      "42",
+      "score 98765432",
+      "count: 12345678",
+      "0001234567",        // zero padding, not a trunk prefix
+      "07700",             // too short for a phone
+      "0770090012345678",  // too long for a national number
+      "order #07700900123",
+      "id=4155550123",
+      "1.4111111111111111",
+      "session:1734567890123",
+  };
+  for (const auto& value : untouched) {
+    INFO(value);
+    CHECK(mask::mask_free_text(value) == value);
+  }
+}
+
+TEST_CASE("fields named like personal data are masked by name at any depth", "[mask]") {
+  using mask::rule_for_field_name;
+  for (const auto* key : {"name", "firstName", "first_name", "lastName", "surname", "full_name", "fullName",
+                          "display_name", "displayName", "client_name", "contactName", "createdByName", "givenName",
+                          "nickname", "FirstName", "first-name"}) {
+    INFO(key);
+    CHECK(rule_for_field_name(key) == Rule::name);
+  }
+  for (const auto* key : {"phone", "phoneNumber", "phone_number", "mobile", "mobileNumber", "tel", "telephone",
+                          "homePhone", "cell", "fax", "msisdn", "whatsapp"}) {
+    INFO(key);
+    CHECK(rule_for_field_name(key) == Rule::phone);
+  }
+  for (const auto* key : {"email", "Email", "e_mail", "emailAddress", "contact_email", "mail"}) {
+    INFO(key);
+    CHECK(rule_for_field_name(key) == Rule::email);
+  }
+  for (const auto* key : {"username", "user_name", "login", "handle"}) {
+    INFO(key);
+    CHECK(rule_for_field_name(key) == Rule::username);
+  }
+  for (const auto* key : {"street", "streetAddress", "address", "address1", "address_line_2", "homeAddress"}) {
+    INFO(key);
+    CHECK(rule_for_field_name(key) == Rule::text);
+  }
+  for (const auto* key :
+       {"postcode", "postal_code", "zip", "zipCode", "city", "town", "dob", "dateOfBirth", "cardNumber"}) {
+    INFO(key);
+    CHECK(rule_for_field_name(key) == Rule::redact);
+  }
+  for (const auto* key : {"fileName",
+                          "hostname",
+                          "stateName",
+                          "stage_name",
+                          "profileName",
+                          "current",
+                          "count",
+                          "updatedAt",
+                          "ipAddress",
+                          "remote_address",
+                          "type",
+                          "id",
+                          "message",
+                          "text",
+                          "open",
+                          "chatId",
+                          "ttl",
+                          "data",
+                          "votes",
+                          "current_stage",
+                          "last_interaction",
+                          "",
+                          "123"}) {
+    INFO(key);
+    CHECK_FALSE(rule_for_field_name(key).has_value());
+  }
+
+  const auto doc = json::parse(R"({
+    "firstName": "John", "lastName": "Doe",
+    "user": {"name": "Jane Roe", "profile": {"contact": {"phoneNumber": "4155550123", "street": "1 Main St",
+             "zip": "94107", "city": "San Francisco"}}},
+    "items": [{"display_name": "Zed", "fileName": "report.pdf"}],
+    "tel": 4155550123,
+    "current": "BOOK_NAME"
+  })");
+  const auto masked = mask::mask_json(doc, {});
+  CHECK(masked["firstName"] == "J***");
+  CHECK(masked["lastName"] == "D***");
+  CHECK(masked["user"]["name"] == "J***");
+  CHECK(masked["user"]["profile"]["contact"]["phoneNumber"] == "***0123");
+  CHECK(masked["user"]["profile"]["contact"]["street"] == "[redacted: 9 chars]");
+  CHECK(masked["user"]["profile"]["contact"]["zip"] == "***");
+  CHECK(masked["user"]["profile"]["contact"]["city"] == "***");
+  CHECK(masked["items"][0]["display_name"] == "Z***");
+  CHECK(masked["items"][0]["fileName"] == "report.pdf");
+  CHECK(masked["tel"] == 4155550123);  // numbers keep their type: the shape never changes
+  CHECK(masked["current"] == "BOOK_NAME");
+  CHECK(same_shape(doc, masked));
+  CHECK(mask::mask_json(masked, {}) == masked);
+
+  SECTION("an explicit rule wins over the field name, even from an ancestor") {
+    const auto m = mask::mask_json(doc, {{"user", Rule::text}, {"firstName", Rule::redact}});
+    CHECK(m["firstName"] == "***");
+    CHECK(m["user"]["name"] == "[redacted: 8 chars]");
+  }
+  SECTION("field names can be turned off") {
+    mask::Options options;
+    options.field_names = false;
+    CHECK(mask::mask_json(doc, {}, options)["firstName"] == "John");
+  }
 }
