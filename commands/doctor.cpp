@@ -19,8 +19,8 @@ Runner setup_doctor(CLI::App&) {
     auto client = ctx.connect_read_only(&no_touch);
     StatusReport status = gather_status(*client, profiles, no_touch);
     Progress progress(ctx.show_progress(), "session keys checked");
-    DoctorReport report =
-        run_doctor(*client, profiles, status, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
+    DoctorReport report = run_doctor(*client, profiles, status, ctx.global.reveal,
+                                     [&](const ScanCounters& c) { progress.update(c.keys_seen); });
     progress.finish();
     for (const auto& n : status.notes) ctx.note("note: " + n);
     switch (ctx.format()) {

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "json/probe.h"
+#include "mask/mask.h"
 #include "redis/reply.h"
 #include "registry.h"
 #include "render/records.h"
@@ -195,7 +196,10 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
     const std::string& first = missing.front();
     auto close = suggestions(*client, profiles, first);
     std::string hint;
-    for (const auto& c : close) hint += (hint.empty() ? "" : ", ") + printable(c);
+    // Suggestions are stored ids: masked like every id shown (the target itself is the user's own).
+    for (const auto& c : close) {
+      hint += (hint.empty() ? "" : ", ") + printable(ctx.global.reveal ? c : mask::mask_shown(c));
+    }
     throw NotFoundError(
         fmt::format("no session '{}'{}{}", printable(first),
                     missing.size() > 1 ? fmt::format(" (and {} more missing)", missing.size() - 1) : "",

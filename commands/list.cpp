@@ -78,7 +78,7 @@ void run_list(Context& ctx, const ListFlags& flags) {
     if (!named.empty()) named.erase(s.id);
     if (limit_reached()) return false;  // --limit 0
     if (!filter.matches(s, now)) return true;
-    SessionRow row(s, wide, now);
+    SessionRow row(s, wide, now, ctx.global.reveal);
     if (!flags.sort.empty()) {
       buffered.push_back(std::move(row));
       return true;

@@ -18,13 +18,13 @@ Runner setup_stats(CLI::App&) {
     progress.finish();
     switch (ctx.format()) {
       case Format::table:
-        *ctx.out << render_stats(report, ctx.term);
+        *ctx.out << render_stats(report, ctx.term, ctx.global.reveal);
         break;
       case Format::json:
-        *ctx.out << dump_json(stats_to_json(report), true) << '\n';
+        *ctx.out << dump_json(stats_to_json(report, ctx.global.reveal), true) << '\n';
         break;
       case Format::jsonl:
-        *ctx.out << dump_json(stats_to_json(report), false) << '\n';
+        *ctx.out << dump_json(stats_to_json(report, ctx.global.reveal), false) << '\n';
         break;
     }
   };

@@ -622,6 +622,11 @@ std::string mask_free_text(std::string_view value) {
   return out;
 }
 
+std::string mask_shown(std::string_view value) {
+  std::string masked = mask_free_text(value);
+  return masked == to_valid_utf8(value) ? std::string(value) : masked;
+}
+
 std::string redact(std::string_view) { return std::string(stars); }
 
 std::string apply_rule(Rule rule, std::string_view value) {

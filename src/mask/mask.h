@@ -49,6 +49,10 @@ std::string text_placeholder(std::size_t code_points);
 // ids, versions, decimals, timestamps, counts and IPv4 addresses are left alone because rewriting
 // them would corrupt data.
 std::string mask_free_text(std::string_view value);
+// mask_free_text for a value shown on its own (a session id, a key, a state, an index member):
+// the value byte for byte when nothing in it needs masking, so that a caller's escaping of invalid
+// UTF-8 still applies to ordinary values.
+std::string mask_shown(std::string_view value);
 // Always "***".
 std::string redact(std::string_view value);
 // Dispatches to the function for `rule`. Not named `apply`: with a std::string argument, an

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "mask/mask.h"
 #include "render/value_view.h"
 #include "util/bytes.h"
 #include "util/clock.h"
@@ -19,7 +20,7 @@ std::string ttl_text(long long ttl_ms) {
   return format_duration(std::chrono::milliseconds(ttl_ms));
 }
 
-SessionRow::SessionRow(const Session& s, bool w, double now)
+SessionRow::SessionRow(const Session& s, bool w, double now, bool reveal)
     : id(s.id),
       profile(s.profile_name()),
       layout(s.profile ? "" : s.layout),
@@ -28,8 +29,14 @@ SessionRow::SessionRow(const Session& s, bool w, double now)
       size_bytes(s.size()),
       problems(s.problems),
       wide(w) {
+  if (!reveal) {
+    std::string shown = mask::mask_shown(id);
+    id_masked = shown != id;
+    id = std::move(shown);
+  }
   if (!wide) return;
   state = s.state;
+  if (state && !reveal) state = mask::mask_shown(*state);
   last_activity = s.last_activity;
   // analyse_session bounds last_activity (no future beyond clock skew), so idle is never negative.
   if (s.last_activity) idle_ms = static_cast<long long>(std::max(0.0, now - *s.last_activity) * 1000);
@@ -38,6 +45,7 @@ SessionRow::SessionRow(const Session& s, bool w, double now)
 void SessionRow::append_json(std::string& out) const {
   out += "{\"id\":";
   append_json_string(out, id);
+  if (id_masked) out += ",\"id_masked\":true";
   out += ",\"profile\":";
   append_json_string(out, profile);
   if (!layout.empty()) {
@@ -105,12 +113,14 @@ std::vector<Table::Column> session_list_columns(bool wide) {
 }
 
 json session_detail_json(const Session& s, bool reveal) {
-  json j = SessionRow(s, true, unix_now()).to_json();
+  json j = SessionRow(s, true, unix_now(), reveal).to_json();
   j["masked"] = !reveal;
+  // Keys and index entries carry the id: they are shown masked like it.
+  const auto shown = [reveal](const std::string& name) { return reveal ? name : mask::mask_shown(name); };
   json keys = json::array();
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
     const KeyInfo& k = s.keys[i];
-    json kj = {{"key", k.key}, {"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
+    json kj = {{"key", shown(k.key)}, {"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
     if (k.exists() && k.value) {
       std::optional<Encoding> expected;
       if (const KeyRole* role = s.role_of(i)) {
@@ -131,15 +141,15 @@ json session_detail_json(const Session& s, bool reveal) {
     for (const auto& ix : s.profile->indexes) {
       if (ix.kind == IndexSpec::Kind::zset_of_ids) {
         indexes.push_back({{"key", ix.pattern.text()},
-                           {"member", s.id},
+                           {"member", shown(s.id)},
                            {"present", s.index_score.has_value()},
                            {"score", s.index_score ? json(*s.index_score) : json(nullptr)}});
       }
     }
     for (const auto& e : s.pointers) {
-      indexes.push_back({{"key", e.key},
+      indexes.push_back({{"key", shown(e.key)},
                          {"role", e.role},
-                         {"points_to", e.target ? json(*e.target) : json(nullptr)},
+                         {"points_to", e.target ? json(shown(*e.target)) : json(nullptr)},
                          {"present", e.target == s.id && s.primary().exists()},
                          {"ttl_ms", e.ttl_ms}});
     }

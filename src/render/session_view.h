@@ -10,8 +10,10 @@
 namespace sessionctl {
 
 // One `list` item (schema sessionctl.list v1): a plain value, cheap to copy for sorting.
+// Unless revealed, the id and the state are masked like free text (an id may be an e-mail address).
 struct SessionRow : Record {
   std::string id, profile, layout;
+  bool id_masked = false;  // `id` is the masked form: it names no key, --reveal shows the real one
   std::size_t keys = 0;
   long long ttl_ms = -2, size_bytes = 0;
   std::vector<std::string> problems;
@@ -20,7 +22,7 @@ struct SessionRow : Record {
   std::optional<double> last_activity;
   std::optional<long long> idle_ms;
 
-  SessionRow(const Session& s, bool wide, double now);
+  SessionRow(const Session& s, bool wide, double now, bool reveal);
   void append_json(std::string& out) const override;
   std::vector<Cell> cells() const override;
   nlohmann::json to_json() const;
@@ -28,7 +30,8 @@ struct SessionRow : Record {
 // Table columns for list records, in the order SessionRow::cells() fills them.
 std::vector<Table::Column> session_list_columns(bool wide);
 
-// One `inspect` record: every key with type, TTL, size and decoded (masked unless reveal) value.
+// One `inspect` record: every key with type, TTL, size and decoded (masked unless reveal) value;
+// unless reveal, ids, keys, the state and index members are masked too.
 nlohmann::json session_detail_json(const Session& s, bool reveal);
 // The same, for a person: JSON pretty-printed, hashes as field tables, lists numbered, zsets with scores.
 std::string render_session_detail(const nlohmann::json& detail, const Terminal& term);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
+#include "mask/mask.h"
 #include "render/records.h"
 #include "session/scanner.h"
 #include "util/duration.h"
@@ -113,6 +115,7 @@ std::vector<Finding> config_findings(const StatusReport& s) {
                    "persistence is off (no AOF, no RDB snapshots): a Redis restart loses every session",
                    "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)",
                    1,
+                   {},
                    {}});
   }
   // A doctor that could not look must not report a clean bill of health.
@@ -128,6 +131,7 @@ std::vector<Finding> config_findings(const StatusReport& s) {
                      missing),
          "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)",
          1,
+         {},
          {}});
   }
   if (s.maxmemory_policy.rfind("allkeys-", 0) == 0) {
@@ -138,6 +142,7 @@ std::vector<Finding> config_findings(const StatusReport& s) {
                                s.maxmemory_policy),
                    "redis-cli CONFIG SET maxmemory-policy volatile-lru   (or volatile-ttl)",
                    1,
+                   {},
                    {}});
   }
   if (s.evicted_keys > 0) {
@@ -148,6 +153,7 @@ std::vector<Finding> config_findings(const StatusReport& s) {
          fmt::format("{} keys were evicted since the server started: sessions may have been lost", s.evicted_keys),
          "redis-cli CONFIG SET maxmemory <larger>   (or lower session TTLs)",
          s.evicted_keys,
+         {},
          {}});
   }
   if (auto pct = s.memory_percent(); pct && *pct > 80.0) {
@@ -157,18 +163,22 @@ std::vector<Finding> config_findings(const StatusReport& s) {
                    fmt::format("memory at {:.0f}% of maxmemory", *pct),
                    "redis-cli CONFIG SET maxmemory <larger>   (or sessionctl cleanup)",
                    1,
+                   {},
                    {}});
   }
   return out;
 }
 
-DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status,
+DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status, bool reveal,
                         std::function<void(const ScanCounters&)> progress) {
   DoctorReport report;
   report.findings = config_findings(status);
   std::map<std::pair<std::string, std::string>, Finding> grouped;  // (code, profile) -> finding
   std::vector<std::pair<std::string, std::string>> order;
-  auto note = [&](Finding f, const std::string& example) {
+  std::set<std::pair<std::string, std::string>> masked;  // findings with an example shown masked
+  const auto shown = [reveal](const std::string& name) { return reveal ? name : mask::mask_shown(name); };
+  auto note = [&](Finding f, const std::string& raw) {
+    const std::string example = shown(raw);
     auto key = std::make_pair(f.code, f.profile);
     auto it = grouped.find(key);
     if (it == grouped.end()) {
@@ -177,7 +187,10 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
       order.push_back(key);
     }
     ++it->second.count;
-    if (it->second.examples.size() < kExamples) it->second.examples.push_back(example);
+    if (it->second.examples.size() < kExamples) {
+      it->second.examples.push_back(example);
+      if (example != raw) masked.insert(key);
+    }
   };
   ScanOptions opts;
   opts.fetch_values = true;
@@ -197,19 +210,25 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
                   "index entries or related keys that outlived their session (no TTL, or a longer one)",
                   fmt::format("sessionctl cleanup --profile {} --yes", o.profile),
                   1,
+                  {},
                   {}};
-        note(std::move(f), o.member.empty() ? o.key : o.key + " → " + o.member);
+        note(std::move(f), o.member.empty() ? o.key : shown(o.key) + " → " + shown(o.member));
       });
   for (const auto& key : order) {
     Finding& f = grouped[key];
     // With every affected id at hand, the fix names them: a command to copy, not a template.
     // Only for a known profile (unknown sessions' examples are keys, not ids), and after "--" so that
     // a client-chosen id such as "--match=*" can never be read as an option.
-    if (auto pos = f.fix.find("ID…");
+    const auto pos = f.fix.find("ID…");
+    const bool names_ids =
         pos != std::string::npos && f.profile != "unknown" && f.count == static_cast<long long>(f.examples.size()) &&
         std::none_of(f.examples.begin(), f.examples.end(), [](const std::string& e) {
           return std::any_of(e.begin(), e.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-        })) {
+        });
+    if (names_ids && masked.count(key)) {
+      // A masked id names no session, so a fix with one would not run: it keeps "ID…" and says why.
+      f.note = "some ids are personal data and shown masked; 'sessionctl doctor --reveal' names them in the fix";
+    } else if (names_ids) {
       std::string ids = "--";
       for (const auto& e : f.examples) ids += " " + shell_quote(e);
       f.fix.replace(pos, std::string("ID…").size(), ids);
@@ -232,6 +251,7 @@ json doctor_to_json(const DoctorReport& r) {
                         {"count", f.count},
                         {"examples", f.examples},
                         {"fix", f.fix}});
+    if (!f.note.empty()) findings.back()["note"] = f.note;
   }
   doc["findings"] = findings;
   return doc;
@@ -255,6 +275,7 @@ std::string render_doctor(const DoctorReport& r, const Terminal& term) {
       out += term.paint(Style::dim, "       e.g. " + ex) + "\n";
     }
     out += "       fix: " + term.paint(Style::cyan, f.fix) + "\n";
+    if (!f.note.empty()) out += term.paint(Style::dim, "       note: " + f.note) + "\n";
   }
   out += fmt::format("\n{} problems found ({} sessions checked)\n", r.findings.size(), r.sessions_checked);
   return out;

@@ -23,7 +23,8 @@ struct Finding {
   std::string message;   // what is wrong, in words
   std::string fix;       // the command that fixes it
   long long count = 1;
-  std::vector<std::string> examples;  // up to a few ids or keys
+  std::vector<std::string> examples;  // up to a few ids or keys, masked unless revealed
+  std::string note;                   // prose beside the fix (e.g. why it names no ids); may be empty
 };
 
 struct DoctorReport {
@@ -32,8 +33,9 @@ struct DoctorReport {
   bool ok() const { return findings.empty(); }
 };
 
-// Runs every check. Read-only. `url_flag` is the -u argument to repeat in fix commands ("" = none).
-DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status,
+// Runs every check. Read-only. Unless `reveal`, examples are masked like free text, and a fix never
+// names a masked id (it would name no session): it keeps "ID…" and a note says why.
+DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status, bool reveal,
                         std::function<void(const ScanCounters&)> progress = {});
 
 // Server configuration risks from a status report (persistence off, allkeys-* eviction, evictions, memory).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "mask/mask.h"
 #include "render/records.h"
 #include "report/status.h"
 #include "session/scanner.h"
@@ -93,6 +94,13 @@ StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
 
 namespace {
 
+std::map<std::string, long long> shown_states(const std::map<std::string, long long>& states, bool reveal) {
+  if (reveal) return states;
+  std::map<std::string, long long> out;
+  for (const auto& [state, n] : states) out[mask::mask_shown(state)] += n;
+  return out;
+}
+
 json histogram_json(const Histogram& h) {
   json out = json::array();
   for (std::size_t i = 0; i < h.labels.size(); ++i) out.push_back({{"bucket", h.labels[i]}, {"count", h.counts[i]}});
@@ -117,7 +125,7 @@ std::string bars(const Histogram& h, const Terminal& term) {
 
 }  // namespace
 
-json stats_to_json(const StatsReport& r) {
+json stats_to_json(const StatsReport& r, bool reveal) {
   json doc = json_document("sessionctl.stats", 1);
   json profiles = json::array();
   for (const auto& p : r.profiles) {
@@ -131,7 +139,7 @@ json stats_to_json(const StatsReport& r) {
                           {"min", p.size_min < 0 ? 0 : p.size_min},
                           {"max", p.size_max},
                           {"average", p.size_average()}}},
-                        {"states", p.states},
+                        {"states", shown_states(p.states, reveal)},
                         {"problems", p.problems},
                         {"keys_without_ttl", p.keys_without_ttl},
                         {"keys_without_ttl_by_design", p.keys_without_ttl_by_design},
@@ -143,7 +151,7 @@ json stats_to_json(const StatsReport& r) {
   return doc;
 }
 
-std::string render_stats(const StatsReport& r, const Terminal& term) {
+std::string render_stats(const StatsReport& r, const Terminal& term, bool reveal) {
   std::string out;
   for (const auto& p : r.profiles) {
     if (!out.empty()) out += "\n";
@@ -156,7 +164,8 @@ std::string render_stats(const StatsReport& r, const Terminal& term) {
     out += "  size\n" + bars(p.size, term);
     if (!p.states.empty()) {
       out += "  states\n";
-      std::vector<std::pair<std::string, long long>> st(p.states.begin(), p.states.end());
+      const auto states = shown_states(p.states, reveal);
+      std::vector<std::pair<std::string, long long>> st(states.begin(), states.end());
       std::sort(st.begin(), st.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
       for (const auto& [s, n] : st) out += fmt::format("    {:<24} {}\n", printable(s), n);
     }

@@ -54,7 +54,9 @@ struct StatsReport {
 StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
                          std::function<void(const ScanCounters&)> progress = {});
 
-nlohmann::json stats_to_json(const StatsReport& report);
-std::string render_stats(const StatsReport& report, const Terminal& term);
+// The report as JSON / as text. Unless reveal, states are masked like free text (a state field may
+// hold an address); states that mask alike are counted together.
+nlohmann::json stats_to_json(const StatsReport& report, bool reveal);
+std::string render_stats(const StatsReport& report, const Terminal& term, bool reveal);
 
 }  // namespace sessionctl
