@@ -157,8 +157,8 @@ Section pii_masking() {
   };
   const std::vector<Sample> samples = {
       {mask::Rule::email, "john@example.com",
-       "An e-mail address keeps the first two characters of its local part "
-       "and the domain."},
+       "An e-mail address keeps the first two characters of its local part and the domain; a local part of two "
+       "characters keeps one and a local part of one keeps none (`x@y.com` becomes `***@y.com`)."},
       {mask::Rule::phone, "+1 555 123 7890", "A phone number keeps its last four digits."},
       {mask::Rule::name, "John Doe", "A name keeps its first character."},
       {mask::Rule::username, "@user1", "A Telegram user name keeps the @ and the first character."},
@@ -166,26 +166,48 @@ Section pii_masking() {
        "Free text a person wrote in confidence (the trt profile's "
        "`client_input` and `therapist_response`) is replaced by a "
        "placeholder with its length in characters."},
-      {mask::Rule::free_text, "call +1 (555) 123-4567 or write to jane@example.org",
-       "Prose is kept, with the e-mail addresses and phone numbers inside it masked. Dates, UUIDs, ids, version "
-       "numbers, decimals and IPv4 addresses are left alone, because rewriting them would corrupt data."},
+      {mask::Rule::free_text, "call +1 (555) 123-4567 or 07700900123, card 4111 1111 1111 1111, jane@example.org",
+       "Prose is kept, with the e-mail addresses, phone numbers and payment card numbers inside it masked. A phone "
+       "number has 7 to 15 digits and a `+`, parentheses or separators; a bare run of digits is one only with a "
+       "trunk prefix (`0` and a non-zero digit, 10 to 12 digits in all), `00` and a country code, or a word such as "
+       "`phone`, `tel` or `mobile` just before it. A card number is 13 to 19 digits, bare or grouped by spaces or "
+       "dashes, starting with 2 to 6 and passing the Luhn check. Dates, UUIDs, ids, version numbers, decimals, "
+       "timestamps, counts, scores and IPv4 addresses are left alone, because rewriting them would corrupt data."},
       {mask::Rule::redact, "Mozilla/5.0 (X11; Linux x86_64)", "Nothing is kept."},
   };
   Section s{"PII MASKING",
             {para("sessionctl masks personal data by default, wherever it shows a value and in every output format. "
                   "Each profile names the fields that hold personal data and a rule for each (the `pii` field, see "
-                  "PROFILES FILE); every other string, and every value of a key no profile claims, is still "
-                  "scanned for e-mail addresses and phone numbers. The rules:")}};
+                  "PROFILES FILE). Fields no rule covers are masked by their names, at any depth and in every "
+                  "profile, built-in or from `--profiles-file` (case, `_`, `-` and `.` ignored): names ending in "
+                  "`email` by `email`; names containing `phone` or `mobile`, and `tel`, `cell`, `fax`, `msisdn`, "
+                  "by `phone`; `username`, `login` and `handle` by `username`; names ending in `name` "
+                  "(`name`, `firstName`, `last_name`, `surname`, `full_name`, `display_name`, `createdByName`, "
+                  "but not `fileName`, `hostname`, `stateName` and other names of things) by `name`; `street`, "
+                  "`address`, `address_line_1` (not `ipAddress`) by `text`; `postcode`, `zip`, `city`, `town`, "
+                  "`dob`, `dateOfBirth`, `cardNumber` and `iban` by `redact`. A rule of the profile, on the field "
+                  "or on an object around it, wins over the field's name. Every other string, and every value of a "
+                  "key no profile claims, is still scanned for e-mail addresses, phone numbers and card numbers. "
+                  "The rules:")}};
   for (const auto& sample : samples) {
     s.blocks.push_back(item(fmt::format("`{}`", mask::rule_name(sample.rule)),
                             fmt::format("{} \"`{}`\" becomes \"`{}`\".", sample.what, sample.input,
                                         mask::apply_rule(sample.rule, sample.input))));
   }
+  s.blocks.push_back(
+      para("Masking never changes a JSON value's structure: the same keys, the same array lengths, the same types; "
+           "numbers, booleans and null are untouched (so a phone number stored as a JSON number is shown as it is). A "
+           "masked value written back can still be loaded by its app. Masked "
+           "object keys that would collide (Telegram votes keyed by user name) get `#2`, `#3`, ... so that no entry is "
+           "lost. Masking a masked value gives it back unchanged."));
   s.blocks.push_back(para(
-      "Masking never changes a JSON value's structure: the same keys, the same array lengths, the same types; "
-      "numbers, booleans and null are untouched. A masked value written back can still be loaded by its app. Masked "
-      "object keys that would collide (Telegram votes keyed by user name) get `#2`, `#3`, ... so that no entry is "
-      "lost. Masking a masked value gives it back unchanged."));
+      "Stored text shown outside a value is masked like prose too: the state (the `inspect` header, `list --wide`'s "
+      "STATE column and `state` field, the states of `stats`), index members and pointer targets, and `doctor`'s "
+      "examples. So are session ids and keys: a session stored as `state:john.doe@example.com` is listed as "
+      "`jo***@example.com`, and its JSON record carries `\"id_masked\": true`. A masked id names no session; "
+      "`--reveal` shows the real one, which every command accepts (JSON carries the raw id and key only then). "
+      "`doctor` never puts a masked id in a fix line: the fix keeps `ID…` and a `note` says that `doctor "
+      "--reveal` names the ids. `inspect`'s suggestions for a missing id are masked as well."));
   s.blocks.push_back(para(
       "`--reveal` shows raw values and says so on standard error (`sessionctl: warning: --reveal: personal data is "
       "shown unmasked`, which `--quiet` silences). Filters always compare raw values: `list --where "
