@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include "redis/reply_error.h"
 #include "redis/transport.h"
 #include "util/errors.h"
 
@@ -97,11 +98,12 @@ void Connection::handshake() {
         r.str.replace(pos, options_.password->size(), "***");
       }
     }
-    const std::string code = r.error_code();
-    if (cmds[i][0] == "SELECT" && code != "NOPERM") {
+    const ReplyErrorInfo info = classify_reply_error(r);
+    // Only a plain command error is about the db number; NOPERM, BUSY or LOADING on SELECT are not.
+    if (cmds[i][0] == "SELECT" && info.scope == ErrorScope::command && info.cause == ErrorCause::other) {
       throw UsageError(fmt::format("cannot select db {}: {}", options_.db, r.str));
     }
-    if (cmds[i][0] == "PING" && code == "NOAUTH") {
+    if (cmds[i][0] == "PING" && info.code == "NOAUTH") {
       throw AuthError(
           "the server requires a password: give it in the URL, --password-file, --askpass, "
           "REDISCLI_AUTH or REDIS_PASSWORD");

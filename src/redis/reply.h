@@ -23,8 +23,9 @@ struct Reply {
 
 using Command = std::vector<std::string>;
 
-// Turns an error reply into the typed error it means (AuthError for WRONGPASS/NOPERM/NOAUTH,
-// ConnectionError for LOADING/MASTERDOWN, ReplyError otherwise) and throws it. `context` names the command.
+// Turns an error reply into the typed error its classification means (redis/reply_error.h: AuthError for
+// auth and NOPERM, ConnectionError for loading, busy and refused, ReplyError otherwise) and throws it.
+// `context` names the command or the work it was part of.
 [[noreturn]] void throw_reply_error(const Reply& reply, const std::string& context);
 
 // Returns the reply, or throws the typed error when it is an error reply.

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "redis/reply_error.h"
 #include "render/records.h"
 #include "render/table.h"
 #include "session/scanner.h"
@@ -46,7 +47,7 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bo
   std::map<std::string, std::string> info;
   for (const auto& node : client.each_node({"INFO", "everything"})) {
     if (node.reply.is_error()) {
-      if (node.reply.error_code() == "NOPERM") {
+      if (redis::classify_reply_error(node.reply).cause == redis::ErrorCause::permission) {
         r.notes.push_back("INFO is not permitted for this user: server, memory and persistence fields are unknown");
         r.info_known = false;
         break;
@@ -93,10 +94,13 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bo
   // CONFIG is often denied to application users; everything else still works.
   redis::Reply cfg = client.run1({"CONFIG", "GET", "save"});
   if (cfg.is_error()) {
+    // Denied, or renamed away (managed services): a note. A server that cannot serve at all is fatal.
+    const redis::ReplyErrorInfo why = redis::classify_reply_error(cfg);
+    if (why.scope == redis::ErrorScope::connection) redis::throw_reply_error(cfg, "CONFIG GET");
     r.notes.push_back(
-        fmt::format("CONFIG GET is not permitted for this user ({}): the RDB snapshot schedule and "
-                    "appendfsync are unknown; ask for +config|get to see them",
-                    cfg.error_code()));
+        fmt::format("CONFIG GET is not {} ({}): the RDB snapshot schedule and appendfsync are unknown; "
+                    "ask for +config|get to see them",
+                    why.cause == redis::ErrorCause::permission ? "permitted for this user" : "available", why.code));
   } else {
     r.rdb_save_known = true;
     if (cfg.elements.size() == 2) r.rdb_save = cfg.elements[1].str;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "json/probe.h"
+#include "redis/reply_error.h"
 #include "util/bounded_queue.h"
 #include "util/interrupt.h"
 
@@ -92,11 +93,8 @@ std::size_t append_key_commands(redis::CommandBuffer& cmds, const KeyRole& role,
 }
 
 void throw_if_fatal(const std::vector<Reply>& replies, const char* what) {
-  for (const auto& r : replies) {
-    // Auth and availability problems abort; per-key errors (WRONGTYPE) are data.
-    std::string code = r.error_code();
-    if (code == "NOPERM" || code == "NOAUTH" || code == "LOADING") redis::throw_reply_error(r, what);
-  }
+  // Auth, permission and availability problems (BUSY, LOADING…) abort; per-key errors (WRONGTYPE) are data.
+  for (const auto& r : replies) redis::throw_if_fatal(r, what);
 }
 
 }  // namespace
@@ -468,7 +466,7 @@ void SessionScanner::scan_zset_indexes(const std::function<void(const Orphan&)>&
         check_interrupted();
         Reply r = client_.run1({"ZSCAN", key, cursor, "COUNT", "1000"});
         if (r.is_error()) {
-          if (r.error_code() == "WRONGTYPE") break;
+          if (redis::is_data_error(r)) break;  // the index key is not a zset
           redis::throw_reply_error(r, "ZSCAN " + key);
         }
         if (r.elements.size() != 2) break;
@@ -502,10 +500,7 @@ std::optional<Session> SessionScanner::load(const Profile& p, const std::string&
     cmds.push_back({"MEMORY", "USAGE", key, "SAMPLES", "0"});
   }
   std::vector<Reply> meta = client_.run(cmds);
-  for (const auto& r : meta) {
-    std::string code = r.error_code();
-    if (code == "NOPERM" || code == "NOAUTH" || code == "LOADING") redis::throw_reply_error(r, "reading a session");
-  }
+  throw_if_fatal(meta, "reading a session");
   Session s;
   s.id = id;
   s.profile = &p;
@@ -522,6 +517,7 @@ std::optional<Session> SessionScanner::load(const Profile& p, const std::string&
   }
   const bool any_key = std::any_of(s.keys.begin(), s.keys.end(), [](const KeyInfo& k) { return k.exists(); });
   std::vector<Reply> vals = values.empty() ? std::vector<Reply>{} : client_.run(values);
+  throw_if_fatal(vals, "reading a session");
   std::size_t v = 0;
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
     KeyInfo& k = s.keys[i];

@@ -63,7 +63,7 @@ Section exit_status() {
               item(code(ExitCode::ok), "Success."),
               item(code(ExitCode::check_failed),
                    "A check failed (`doctor` found a problem), or some of the items a command worked on failed. An "
-                   "error reply from the server that is not about authentication also exits 1."),
+                   "error reply from the server that none of the codes below names also exits 1."),
               item(code(ExitCode::usage),
                    "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
                    "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
@@ -71,7 +71,11 @@ Section exit_status() {
               item(code(ExitCode::connect),
                    "Cannot connect: the server refused or did not answer, the host name did not resolve, the TLS "
                    "handshake or certificate check failed, or a connect or command timeout expired "
-                   "(`--connect-timeout`, `--timeout`)."),
+                   "(`--connect-timeout`, `--timeout`). Also a server that answers but cannot serve now: still "
+                   "loading its data (`LOADING`), busy running a script (`BUSY`), a replica cut off from its master "
+                   "(`MASTERDOWN`), a cluster that is down (`CLUSTERDOWN`, `TRYAGAIN`), or one that refuses clients "
+                   "(`ERR max number of clients reached`, `DENIED` in protected mode). These stop a command whenever "
+                   "they come, also in the middle of a scan: they are never taken for one key's data."),
               item(code(ExitCode::auth),
                    "Authentication or permission: the server answered `WRONGPASS`, `NOAUTH` or `NOPERM`. Check the "
                    "password source (see ENVIRONMENT) and the ACL user's permissions."),
