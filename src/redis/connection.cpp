@@ -104,9 +104,13 @@ void Connection::handshake() {
       throw UsageError(fmt::format("cannot select db {}: {}", options_.db, r.str));
     }
     if (cmds[i][0] == "PING" && info.code == "NOAUTH") {
-      throw AuthError(
-          "the server requires a password: give it in the URL, --password-file, --askpass, "
-          "REDISCLI_AUTH or REDIS_PASSWORD");
+      // The user name is not echoed: whoever wrote redis://secret@host in redis-cli's sense typed a password there.
+      throw AuthError(fmt::format(
+          "the server requires a password: give it in the URL, --password-file, --askpass, REDISCLI_AUTH or "
+          "REDIS_PASSWORD{}",
+          options_.user.empty() ? ""
+                                : " (a user name was given but no password: user-info without ':' is a user "
+                                  "name, redis://:PASSWORD@host is a password)"));
     }
     throw_reply_error(r, cmds[i][0]);
   }

@@ -43,8 +43,9 @@ int parse_int(std::string_view text, int lo, int hi, const char* what) {
 void parse_userinfo(std::string_view userinfo, ConnectionOptions& o) {
   auto colon = userinfo.find(':');
   if (colon == std::string_view::npos) {
-    // redis-cli treats a lone userinfo as the password (redis://secret@host); so do we.
-    if (!userinfo.empty()) o.password = percent_decode(userinfo, "password");
+    // A lone user-info is a user name, as ioredis, node-redis and redis-py read the REDIS_URL the apps share
+    // (redis-cli -u reads it as a password); the password then comes from the other sources.
+    o.user = percent_decode(userinfo, "user");
     return;
   }
   o.user = percent_decode(userinfo.substr(0, colon), "user");

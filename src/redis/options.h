@@ -33,7 +33,8 @@ struct ConnectionOptions {
   std::string client_name = "sessionctl";
 };
 
-// Parses redis://[user[:password]@]host[:port][/db], rediss://… and unix://[user[:password]@]/path[?db=N].
+// Parses redis://[user[:password]@]host[:port][/db], rediss://… and unix://[user[:password]@]/path[?db=N];
+// user-info without ':' is a user name (as the apps' clients read it), ":password" a password alone.
 // Throws UsageError naming what is wrong (scheme, port range, db, empty host).
 ConnectionOptions parse_url(const std::string& url);
 

@@ -119,10 +119,21 @@ TEST_CASE("parse_url: userinfo forms", "[url]") {
     CHECK(o.user.empty());
     CHECK(o.password == kSecret);
   }
-  SECTION("a lone userinfo is the password, as in redis-cli") {
-    ConnectionOptions o = parse_url("redis://" + kSecret + "@h");
+  SECTION("a lone userinfo is the user name, as ioredis, node-redis and redis-py read it (not redis-cli)") {
+    ConnectionOptions o = parse_url("redis://stateonly@h");
+    CHECK(o.user == "stateonly");
+    CHECK_FALSE(o.password.has_value());
+    ConnectionOptions e = parse_url("redis://st%40te@h");
+    CHECK(e.user == "st@te");
+    CHECK_FALSE(e.password.has_value());
+    ConnectionOptions u = parse_url("unix://stateonly@/tmp/r.sock");
+    CHECK(u.user == "stateonly");
+    CHECK_FALSE(u.password.has_value());
+  }
+  SECTION("an empty userinfo is neither") {
+    ConnectionOptions o = parse_url("redis://@h");
     CHECK(o.user.empty());
-    CHECK(o.password == kSecret);
+    CHECK_FALSE(o.password.has_value());
   }
   SECTION("percent-decoding in user and password") {
     ConnectionOptions o = parse_url("redis://us%65r%3Ax:p%40ss%3aw%2Fd%25@h");
@@ -229,11 +240,10 @@ TEST_CASE("parse_url: no error message ever contains the password", "[url][redac
 TEST_CASE("redacted_url replaces the password and keeps the rest", "[url][redaction]") {
   CHECK(redacted_url(parse_url("redis://u:" + kSecret + "@h:6380/2")) == "redis://u:***@h:6380/2");
   CHECK(redacted_url(parse_url("redis://:" + kSecret + "@h")) == "redis://:***@h:6379/0");
-  CHECK(redacted_url(parse_url("redis://" + kSecret + "@h")) == "redis://:***@h:6379/0");
   CHECK(redacted_url(parse_url("rediss://u:" + kSecret + "@[::1]:7000/1")) == "rediss://u:***@[::1]:7000/1");
   CHECK(redacted_url(parse_url("unix://u:" + kSecret + "@/tmp/r.sock?db=4")) == "unix://u:***@/tmp/r.sock?db=4");
   CHECK(redacted_url(parse_url("unix:///tmp/r.sock")) == "unix:///tmp/r.sock");
-  CHECK(redacted_url(parse_url("redis://reader@h")) == "redis://:***@h:6379/0");  // lone userinfo = password
+  CHECK(redacted_url(parse_url("redis://reader@h")) == "redis://reader@h:6379/0");  // lone userinfo = user
   CHECK(redacted_url(parse_url("redis://h?user=ops")) == "redis://ops@h:6379/0");
   CHECK(redacted_url(parse_url("redis://h?password=" + kSecret)) == "redis://:***@h:6379/0");
   // Percent-encoded passwords are gone in every form.
@@ -325,6 +335,34 @@ TEST_CASE("resolve_connection: password precedence", "[url][settings]") {
     CHECK(prompts == 1);
     CHECK(rc.options.password == "typed");
     CHECK(rc.password_source == "--askpass");
+  }
+  SECTION("a lone user-info is the user; the password comes from the environment, the file or the prompt") {
+    g.url = "redis://stateonly@h";
+    auto rc = sessionctl::resolve_connection(g, fake_env({{"REDISCLI_AUTH", "from-env"}}), no_prompt);
+    CHECK(rc.options.user == "stateonly");
+    CHECK(rc.options.password == "from-env");
+    CHECK(rc.password_source == "REDISCLI_AUTH");
+    rc = sessionctl::resolve_connection(g, fake_env({{"REDIS_PASSWORD", "from-redis-password"}}), no_prompt);
+    CHECK(rc.options.user == "stateonly");
+    CHECK(rc.options.password == "from-redis-password");
+    TempFile file("from-file\n");
+    g.password_file = file.path;
+    rc = sessionctl::resolve_connection(g, fake_env({{"REDISCLI_AUTH", "from-env"}}), no_prompt);
+    CHECK(rc.options.user == "stateonly");
+    CHECK(rc.options.password == "from-file");
+    g.password_file.clear();
+    g.askpass = true;
+    rc = sessionctl::resolve_connection(g, fake_env({}), [](const std::string& prompt) {
+      CHECK(prompt.find("stateonly@h") != std::string::npos);
+      return std::string("typed");
+    });
+    CHECK(rc.options.user == "stateonly");
+    CHECK(rc.options.password == "typed");
+    g.askpass = false;
+    rc = sessionctl::resolve_connection(g, fake_env({}), no_prompt);
+    CHECK(rc.options.user == "stateonly");
+    CHECK_FALSE(rc.options.password.has_value());
+    CHECK(rc.password_source.empty());
   }
   SECTION("an empty or missing password file is refused") {
     TempFile empty("");

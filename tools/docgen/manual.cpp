@@ -113,6 +113,12 @@ Section environment() {
                    "any of them sessionctl connects to `redis://127.0.0.1:6379/0`. A variable set to the empty "
                    "string counts as unset. `--user` and `--db` override the user and database named in the URL, and "
                    "`--tls` upgrades a `redis://` URL to TLS."),
+              para("In the URL's user-info, what comes before `:` is the user name and what follows it the password. "
+                   "User-info without `:` (`redis://stateonly@host`) is a user name alone, as ioredis, node-redis and "
+                   "redis-py read the `REDIS_URL` the apps share, so the same URL logs in as the same user; the "
+                   "password then comes from the sources below. This is the one difference from `redis-cli -u`, "
+                   "which reads a lone user-info as the password: write `redis://:PASSWORD@host` for a password "
+                   "without a user name."),
               para("The password is the first of: `--password-file`, `--askpass`, the password in the URL, "
                    "`REDISCLI_AUTH`, `REDIS_PASSWORD`. No flag takes the password itself, because any user on the "
                    "host can read a process's arguments. The password is never printed: URLs are shown with it "
