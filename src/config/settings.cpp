@@ -61,11 +61,14 @@ ResolvedConnection resolve_connection(const GlobalOptions& g, const EnvLookup& e
     if (*g.db < 0) throw UsageError("--db must be 0 or more");
     o.db = *g.db;
   }
+  // An empty --askpass answer is no password, never the password "": the other sources then apply.
+  std::string typed;
+  if (g.password_file.empty() && g.askpass) typed = prompt(fmt::format("Password for {}: ", redis::redacted_url(o)));
   if (!g.password_file.empty()) {
     o.password = read_password_file(g.password_file);
     out.password_source = "--password-file";
-  } else if (g.askpass) {
-    o.password = prompt(fmt::format("Password for {}: ", redis::redacted_url(o)));
+  } else if (!typed.empty()) {
+    o.password = std::move(typed);
     out.password_source = "--askpass";
   } else if (!o.password) {
     for (const char* name : {"REDISCLI_AUTH", "REDIS_PASSWORD"}) {

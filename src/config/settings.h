@@ -44,7 +44,8 @@ struct ResolvedConnection {
 
 // Picks the URL (--url, SESSIONCTL_URL, REDIS_URL, CHANNEL_REDIS_URL, default) and the password
 // (--password-file, --askpass, URL, REDISCLI_AUTH, REDIS_PASSWORD), applies TLS flags and timeouts.
-// `prompt` reads a password from the terminal for --askpass. Throws UsageError on bad input.
+// `prompt` reads a password from the terminal for --askpass; an empty answer falls through to the URL
+// and the environment. Throws UsageError on bad input.
 ResolvedConnection resolve_connection(const GlobalOptions& global, const EnvLookup& env,
                                       const std::function<std::string(const std::string&)>& prompt);
 

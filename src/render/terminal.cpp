@@ -1,15 +1,18 @@
 #include "render/terminal.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "util/errors.h"
+#include "util/interrupt.h"
 #include "util/utf8.h"
 
 namespace sessionctl {
@@ -78,11 +81,24 @@ std::string Terminal::read_secret(const std::string& prompt) const {
   std::fputs(prompt.c_str(), tty);
   std::fflush(tty);
   std::string line;
-  int c;
-  while ((c = std::fgetc(tty)) != EOF && c != '\n') line += static_cast<char>(c);
+  // Ctrl-C sets the interrupt flag; it may come before read() starts, so the flag is polled, not only EINTR.
+  while (!interrupted()) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) == 0 || (p.revents & POLLIN) == 0) {
+      if (p.revents & (POLLHUP | POLLERR)) break;
+      continue;
+    }
+    char c = 0;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == '\n') break;
+    line += c;
+  }
   if (restore) tcsetattr(fd, TCSAFLUSH, &old);
   std::fputs("\n", tty);
   std::fclose(tty);
+  // What was typed before Ctrl-C is not a password: abort (exit 130) instead of sending it.
+  check_interrupted();
   return line;
 }
 

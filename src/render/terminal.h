@@ -22,7 +22,8 @@ class Terminal {
 
   // Wraps text in ANSI colour when colour is on.
   std::string paint(Style style, const std::string& text) const;
-  // Asks a question on the controlling terminal without echo (passwords); throws UsageError without a tty.
+  // Asks a question on the controlling terminal without echo (passwords); throws UsageError without a tty
+  // and Interrupted on Ctrl-C at the prompt.
   std::string read_secret(const std::string& prompt) const;
   // Asks yes/no on the terminal; false on anything but y/yes.
   bool confirm(const std::string& question) const;

@@ -1,6 +1,14 @@
 // Who sessionctl logs in as: the URL's user-info read as the apps' clients read it (a lone user-info is a
-// user name).
+// user name), and --askpass typed on a real pseudo-terminal (Ctrl-C aborts, an empty answer is no password).
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -13,6 +21,7 @@ using Catch::Matchers::StartsWith;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -31,6 +40,79 @@ bool no_failed_logins(const RedisServer& server) {
 // A server whose default user has another password than `stateonly`: logging in with the wrong user fails.
 ServerOptions two_users() {
   return ServerOptions{.requirepass = kAdminSecret, .acl_users = {"stateonly on >" + kSecret + " ~* +@all"}};
+}
+
+// What a run on a pseudo-terminal showed (stdout and stderr both go to the terminal) and how it ended.
+struct PtyRun {
+  int exit_code = -1;
+  std::string screen;
+  bool timed_out = false;
+};
+
+// Runs sessionctl on a new pseudo-terminal (its controlling terminal, so /dev/tty is the pty) and types
+// `keys` once the password prompt is on the screen, as a person would.
+PtyRun run_on_pty(const std::vector<std::string>& args, const std::string& keys) {
+  std::vector<std::string> argv{testsupport::sessionctl_bin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::vector<std::string> env = testsupport::child_environment({});
+  std::vector<char*> c_argv, c_env;
+  for (const auto& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  c_argv.push_back(nullptr);
+  for (const auto& e : env) c_env.push_back(const_cast<char*>(e.c_str()));
+  c_env.push_back(nullptr);
+
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // As spawn() does: default signal handling, nothing blocked, whatever the test process had.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(c_argv[0], c_argv.data(), c_env.data());
+    ::_exit(127);
+  }
+  PtyRun run;
+  bool typed = false;
+  int status = 0;
+  bool reaped = false;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (!reaped) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0) {
+      char buf[4096];
+      const ssize_t n = ::read(master, buf, sizeof buf);
+      if (n > 0) run.screen.append(buf, static_cast<std::size_t>(n));
+    }
+    if (!typed && run.screen.find("Password for") != std::string::npos) {
+      REQUIRE(::write(master, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size()));
+      typed = true;
+    }
+    reaped = ::waitpid(pid, &status, WNOHANG) == pid;
+    if (!reaped && Clock::now() > deadline) {
+      run.timed_out = true;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      reaped = true;
+    }
+  }
+  // What the child wrote just before it exited.
+  for (;;) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+    char buf[4096];
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    run.screen.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(master);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  INFO(run.screen);
+  CHECK(typed);
+  return run;
 }
 
 }  // namespace
@@ -77,4 +159,43 @@ TEST_CASE("a lone user-info in the URL is the user name; the password comes from
   }
   // No failed login of any kind: never "default" with the password "stateonly".
   CHECK(no_failed_logins(server));
+}
+
+TEST_CASE("--askpass: Ctrl-C at the prompt aborts with 130 and sends nothing", "[login][askpass]") {
+  RedisServer server(ServerOptions{.requirepass = kSecret});
+  // Half a password typed, then Ctrl-C: the terminal sends SIGINT; nothing typed may reach the server.
+  const PtyRun run = run_on_pty({"status", "--askpass", "-u", server.url()}, "abc\x03");
+  INFO(run.screen);
+  CHECK_FALSE(run.timed_out);
+  CHECK(run.exit_code == 130);
+  CHECK_THAT(run.screen, Contains("sessionctl: error: interrupted"));
+  CHECK(run.screen.find("WRONGPASS") == std::string::npos);
+  CHECK(no_failed_logins(server));  // no failed AUTH was ever tried
+}
+
+TEST_CASE("--askpass: an empty answer is not sent as a password", "[login][askpass]") {
+  SECTION("a server without a password: the empty answer is no password, and status works") {
+    RedisServer server;
+    const PtyRun run = run_on_pty({"status", "--askpass", "-u", server.url()}, "\r");
+    INFO(run.screen);
+    CHECK_FALSE(run.timed_out);
+    CHECK(run.exit_code == 0);
+    CHECK_THAT(run.screen, Contains("reachable"));
+  }
+  SECTION("a server that needs one: exit 4 asking for it, and no AUTH \"\" was tried") {
+    RedisServer server(ServerOptions{.requirepass = kSecret});
+    const PtyRun run = run_on_pty({"status", "--askpass", "-u", server.url()}, "\r");
+    INFO(run.screen);
+    CHECK_FALSE(run.timed_out);
+    CHECK(run.exit_code == 4);
+    CHECK_THAT(run.screen, Contains("requires a password"));
+    CHECK(no_failed_logins(server));
+  }
+  SECTION("a typed password is used (control)") {
+    RedisServer server(ServerOptions{.requirepass = kSecret});
+    const PtyRun run = run_on_pty({"status", "--askpass", "-u", server.url()}, kSecret + "\r");
+    INFO(run.screen);
+    CHECK(run.exit_code == 0);
+    CHECK(run.screen.find(kSecret) == std::string::npos);  // not echoed
+  }
 }

@@ -364,6 +364,20 @@ TEST_CASE("resolve_connection: password precedence", "[url][settings]") {
     CHECK_FALSE(rc.options.password.has_value());
     CHECK(rc.password_source.empty());
   }
+  SECTION("an empty --askpass answer is no password: the URL's or the environment's applies, never \"\"") {
+    g.askpass = true;
+    auto empty = [](const std::string&) { return std::string(); };
+    auto rc = sessionctl::resolve_connection(g, fake_env({}), empty);
+    CHECK_FALSE(rc.options.password.has_value());
+    CHECK(rc.password_source.empty());
+    rc = sessionctl::resolve_connection(g, fake_env({{"REDISCLI_AUTH", "from-env"}}), empty);
+    CHECK(rc.options.password == "from-env");
+    CHECK(rc.password_source == "REDISCLI_AUTH");
+    g.url = "redis://u:from-url@h";
+    rc = sessionctl::resolve_connection(g, fake_env({}), empty);
+    CHECK(rc.options.password == "from-url");
+    CHECK(rc.password_source == "URL");
+  }
   SECTION("an empty or missing password file is refused") {
     TempFile empty("");
     g.password_file = empty.path;

@@ -123,6 +123,9 @@ Section environment() {
                    "`REDISCLI_AUTH`, `REDIS_PASSWORD`. No flag takes the password itself, because any user on the "
                    "host can read a process's arguments. The password is never printed: URLs are shown with it "
                    "replaced by `***`."),
+              para("`--askpass` asks on the terminal without echo. Ctrl-C at the prompt exits 130 without "
+                   "connecting, and nothing typed is sent; an empty answer is no password (the URL's or the "
+                   "environment's then applies, if any), never the empty password."),
           }};
 }
 
