@@ -24,10 +24,10 @@ std::unique_ptr<redis::Client> Context::connect() const {
   return redis::connect(rc.options);
 }
 
-std::unique_ptr<redis::Client> Context::connect_read_only(bool* no_touch) const {
+std::unique_ptr<redis::Client> Context::connect_read_only(redis::NoTouch* no_touch) const {
   auto client = connect();
-  bool on = client->enable_no_touch();
-  if (no_touch) *no_touch = on;
+  redis::NoTouch state = client->enable_no_touch();
+  if (no_touch) *no_touch = state;
   return client;
 }
 

@@ -24,8 +24,8 @@ struct Context {
   Format format() const { return parse_format(global.output); }
   // Resolves the URL/password/TLS flags and connects; prints the --insecure warning.
   std::unique_ptr<redis::Client> connect() const;
-  // Connects for reading: turns on CLIENT NO-TOUCH where the server has it (sets *no_touch).
-  std::unique_ptr<redis::Client> connect_read_only(bool* no_touch = nullptr) const;
+  // Connects for reading: turns on CLIENT NO-TOUCH where the server has it and allows it (*no_touch says which).
+  std::unique_ptr<redis::Client> connect_read_only(redis::NoTouch* no_touch = nullptr) const;
   // The resolved connection settings without connecting (for redacted display). Resolved once and
   // remembered, so that --askpass prompts only once however often a command asks.
   const ResolvedConnection& resolved() const;

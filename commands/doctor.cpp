@@ -15,7 +15,7 @@ namespace sessionctl::cli {
 Runner setup_doctor(CLI::App&) {
   return [](Context& ctx) {
     ProfileSet profiles = ctx.profiles();
-    bool no_touch = false;
+    redis::NoTouch no_touch = redis::NoTouch::unsupported;
     auto client = ctx.connect_read_only(&no_touch);
     StatusReport status = gather_status(*client, profiles, no_touch);
     Progress progress(ctx.show_progress(), "session keys checked");

@@ -12,7 +12,7 @@ Runner setup_status(CLI::App&) {
   return [](Context& ctx) {
     ProfileSet profiles = ctx.profiles();
     const ResolvedConnection& rc = ctx.resolved();
-    bool no_touch = false;
+    redis::NoTouch no_touch = redis::NoTouch::unsupported;
     auto client = ctx.connect_read_only(&no_touch);
     StatusReport report = gather_status(*client, profiles, no_touch);
     report.url = redis::redacted_url(rc.options);

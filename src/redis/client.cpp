@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "redis/connection.h"
+#include "redis/reply_error.h"
 
 namespace sessionctl::redis {
 namespace {
@@ -54,9 +55,12 @@ class SingleNodeClient : public Client {
     return {NodeReply{endpoint(conn_.options()), conn_.command(command)}};
   }
 
-  bool enable_no_touch() override {
+  NoTouch enable_no_touch() override {
     Reply r = conn_.command({"CLIENT", "NO-TOUCH", "ON"});
-    return !r.is_error();
+    if (!r.is_error()) return NoTouch::on;
+    const ReplyErrorInfo info = classify_reply_error(r);
+    if (info.scope == ErrorScope::connection) throw_reply_error(r, "CLIENT NO-TOUCH");
+    return info.cause == ErrorCause::permission ? NoTouch::denied : NoTouch::unsupported;
   }
 
   const ConnectionOptions& options() const override { return conn_.options(); }

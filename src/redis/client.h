@@ -28,6 +28,13 @@ struct NodeReply {
   Reply reply;
 };
 
+// Whether CLIENT NO-TOUCH is on, and why not when it is not.
+enum class NoTouch {
+  on,
+  unsupported,  // the server has no CLIENT NO-TOUCH (Redis < 7.2)
+  denied,       // the ACL user may not run it
+};
+
 class Client {
  public:
   virtual ~Client() = default;
@@ -39,8 +46,9 @@ class Client {
   virtual std::vector<Reply> run(const CommandBuffer& commands) = 0;
   // Runs a server-wide command on every node that holds data.
   virtual std::vector<NodeReply> each_node(const Command& command) = 0;
-  // Asks the server(s) not to update LRU/LFU for our reads (CLIENT NO-TOUCH, Redis 7.2+); false when unsupported.
-  virtual bool enable_no_touch() = 0;
+  // Asks the server(s) not to update LRU/LFU for our reads (CLIENT NO-TOUCH, Redis 7.2+); says why not when
+  // it cannot. Throws when the connection itself is unusable (BUSY, LOADING).
+  virtual NoTouch enable_no_touch() = 0;
   virtual const ConnectionOptions& options() const = 0;
 
   // Convenience: one command, error replies returned in place.

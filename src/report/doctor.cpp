@@ -108,7 +108,7 @@ std::string shell_quote(const std::string& w) {
 
 std::vector<Finding> config_findings(const StatusReport& s) {
   std::vector<Finding> out;
-  if (s.persistence_off()) {
+  if (s.persistence_off().value_or(false)) {
     out.push_back({"error",
                    "persistence_off",
                    "",

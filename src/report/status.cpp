@@ -35,11 +35,14 @@ std::optional<double> StatusReport::memory_percent() const {
   return 100.0 * static_cast<double>(used_memory) / static_cast<double>(maxmemory);
 }
 
-bool StatusReport::persistence_off() const {
-  return aof_enabled.has_value() && !*aof_enabled && rdb_save_known && rdb_save.empty();
+std::optional<bool> StatusReport::persistence_off() const {
+  // One mechanism known to be on is enough to say "not off"; "off" needs both known to be off.
+  if ((aof_enabled && *aof_enabled) || (rdb_save_known && !rdb_save.empty())) return false;
+  if (aof_enabled && rdb_save_known) return true;
+  return std::nullopt;
 }
 
-StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bool no_touch) {
+StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch) {
   StatusReport r;
   const auto& opts = client.options();
   r.db = opts.db;
@@ -107,8 +110,13 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bo
     redis::Reply fsync = client.run1({"CONFIG", "GET", "appendfsync"});
     if (!fsync.is_error() && fsync.elements.size() == 2) r.appendfsync = fsync.elements[1].str;
   }
-  if (!no_touch) {
-    r.notes.push_back("CLIENT NO-TOUCH is not available (Redis < 7.2): reading values updates their LRU/LFU clock");
+  if (no_touch == redis::NoTouch::unsupported) {
+    r.notes.push_back(fmt::format("CLIENT NO-TOUCH is not available{}: reading values updates their LRU/LFU clock",
+                                  r.info_known ? " (Redis < 7.2)" : ""));
+  } else if (no_touch == redis::NoTouch::denied) {
+    r.notes.push_back(
+        "CLIENT NO-TOUCH is not permitted for this user: reading values updates their LRU/LFU clock; "
+        "ask for +client|no-touch");
   }
 
   for (const auto& p : profiles.all()) {
@@ -153,7 +161,7 @@ nlohmann::json status_to_json(const StatusReport& r) {
                       {"rdb_last_save_time", last_save ? json(*last_save) : json(nullptr)},
                       {"rdb_last_bgsave_status", info(r.rdb_last_bgsave_status)},
                       {"aof_last_write_status", info(r.aof_last_write_status)},
-                      {"off", r.persistence_off()}};
+                      {"off", r.persistence_off() ? json(*r.persistence_off()) : json(nullptr)}};
   doc["persistence"] = persistence;
   auto pct = r.memory_percent();
   doc["memory"] = {{"used_bytes", info(r.used_memory)},
@@ -162,7 +170,7 @@ nlohmann::json status_to_json(const StatusReport& r) {
                    {"maxmemory_policy", info(r.maxmemory_policy)},
                    {"evicted_keys", info(r.evicted_keys)}};
   doc["keyspace"] = {{"db", r.db}, {"keys", info(r.db_keys)}, {"keys_with_ttl", info(r.db_expires)}};
-  doc["client_no_touch"] = r.no_touch;
+  doc["client_no_touch"] = r.no_touch == redis::NoTouch::on;
   json profiles = json::array();
   for (const auto& p : r.profiles) {
     profiles.push_back({{"profile", p.profile},
@@ -194,7 +202,8 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
           ? (*r.aof_enabled ? "on" + (r.appendfsync.empty() ? "" : " (appendfsync " + r.appendfsync + ")") : "off")
           : "unknown";
   std::string rdb = r.rdb_save_known ? (r.rdb_save.empty() ? "off" : "save " + r.rdb_save) : "unknown";
-  row("persistence", fmt::format("AOF {}, RDB {}", aof, rdb), r.persistence_off() ? Style::red : Style::plain);
+  row("persistence", fmt::format("AOF {}, RDB {}", aof, rdb),
+      r.persistence_off().value_or(false) ? Style::red : Style::plain);
   auto pct = r.memory_percent();
   if (r.info_known) {
     std::string mem =
@@ -211,7 +220,11 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
     row("eviction", "unknown");
     row("keyspace", fmt::format("db{}: unknown", r.db));
   }
-  row("no-touch reads", r.no_touch ? "yes" : "no (Redis < 7.2)");
+  // Only what the server said: NOPERM says nothing of the version, nor does "unknown subcommand" without INFO.
+  row("no-touch reads", r.no_touch == redis::NoTouch::on ? "yes"
+                        : r.no_touch == redis::NoTouch::denied
+                            ? "no (not permitted for this user)"
+                            : (r.info_known ? "no (Redis < 7.2)" : "no (the server has no CLIENT NO-TOUCH)"));
   out += "\n";
   Table t({{"PROFILE"}, {"SESSIONS", Align::right}, {"DEFAULT TTL", Align::right}});
   for (const auto& p : r.profiles) {

@@ -38,17 +38,18 @@ struct StatusReport {
   std::string maxmemory_policy;
   int db = 0;
   long long db_keys = 0, db_expires = 0;
-  bool no_touch = false;  // CLIENT NO-TOUCH available and on
+  redis::NoTouch no_touch = redis::NoTouch::unsupported;  // whether CLIENT NO-TOUCH is on, and why not
   std::vector<ProfileStatus> profiles;
   long long unknown_sessions = 0;
   std::vector<std::string> notes;  // what could not be read and why
 
   std::optional<double> memory_percent() const;
-  bool persistence_off() const;
+  // True when neither AOF nor RDB snapshots are on; nullopt when INFO or CONFIG could not tell.
+  std::optional<bool> persistence_off() const;
 };
 
 // Reads INFO, CONFIG (where allowed) and counts sessions per profile. Read-only.
-StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, bool no_touch);
+StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch);
 
 // Parses "key:value" lines of an INFO reply (sections merged).
 std::vector<std::pair<std::string, std::string>> parse_info(const std::string& info);

@@ -238,7 +238,8 @@ TEST_CASE("status as an ACL user who may not run CONFIG: everything else plus a 
   json doc = check_all_formats({"-u", url});
   CHECK(doc.at("url") == server.url("sessions:***"));
   CHECK(doc.at("persistence").at("rdb_save").is_null());  // unknown, not "off"
-  CHECK(doc.at("persistence").at("off") == false);
+  // AOF is off and RDB unknown: whether persistence is off altogether is unknown too (issue 11 item 17).
+  CHECK(doc.at("persistence").at("off").is_null());
   CHECK(doc.at("server").at("version").get<std::string>().rfind("7.", 0) == 0);
   bool config_note = false;
   for (const auto& n : doc.at("notes")) config_note |= n.get<std::string>().find("CONFIG") != std::string::npos;
@@ -271,6 +272,29 @@ TEST_CASE("status as an ACL user who may not run INFO reports unknown fields, no
   check_ok(table);
   CHECK_THAT(table.out, Contains("unknown (INFO not permitted)"));
   CHECK(table.out.find("0 keys") == std::string::npos);
+}
+
+TEST_CASE("status without INFO states no fact it does not know", "[status][auth][acl]") {
+  RedisServer server(
+      ServerOptions{.acl_users = {"reader on >" + kSecret + " ~* resetchannels -@all +@read +@connection"}});
+  server.cli_script(fixture());
+  const std::string url = server.url("reader:" + kSecret);
+  const RunResult r = sessionctl({"status", "-o", "json", "-u", url});
+  check_ok(r);
+  const json doc = parse_json(r);
+  INFO(doc.dump(2));
+  CHECK(doc.at("persistence").at("off").is_null());
+  CHECK(doc.at("persistence").at("aof_enabled").is_null());
+  CHECK(doc.at("persistence").at("rdb_save").is_null());
+  CHECK(doc.at("client_no_touch") == false);  // known: it was not turned on
+
+  // Without INFO the server's version is unknown, so neither the table nor the notes may name one.
+  const RunResult table = sessionctl({"status", "-u", url});
+  check_ok(table);
+  CHECK_THAT(table.out, Contains("AOF unknown, RDB unknown"));
+  CHECK_THAT(table.out, !Contains("Redis < 7.2") && !Contains("7.2"));
+  CHECK_THAT(table.err, !Contains("Redis < 7.2"));
+  CHECK_THAT(table.out, Contains("no-touch reads    no ("));
 }
 
 TEST_CASE("status over a unix socket", "[status][unix]") {

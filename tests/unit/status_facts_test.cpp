@@ -1,0 +1,78 @@
+// What status states as fact: only what the server said. Unknown is null in JSON and "unknown" (or the
+// reason) in the table; nothing is inferred from a denied command.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "render/terminal.h"
+#include "report/status.h"
+
+using Catch::Matchers::Contains;
+using nlohmann::json;
+using sessionctl::StatusReport;
+using sessionctl::Terminal;
+using sessionctl::redis::NoTouch;
+
+namespace {
+
+StatusReport report(std::optional<bool> aof, std::optional<std::string> rdb_save) {
+  StatusReport r;
+  r.url = "redis://h:6379/0";
+  r.url_source = "default";
+  r.aof_enabled = aof;
+  r.rdb_save_known = rdb_save.has_value();
+  r.rdb_save = rdb_save.value_or("");
+  return r;
+}
+
+// The "no-touch reads" line of the table.
+std::string no_touch_row(const StatusReport& r) {
+  const std::string table = sessionctl::render_status(r, Terminal::plain());
+  const auto at = table.find("no-touch reads");
+  REQUIRE(at != std::string::npos);
+  return table.substr(at, table.find('\n', at) - at);
+}
+
+}  // namespace
+
+TEST_CASE("persistence_off: true or false only when both AOF and RDB are known, or one is on", "[status][facts]") {
+  CHECK(report(false, "").persistence_off() == true);
+  CHECK(report(true, "").persistence_off() == false);
+  CHECK(report(false, "3600 1").persistence_off() == false);
+  CHECK(report(true, "3600 1").persistence_off() == false);
+  // One known to be on is enough for "not off"…
+  CHECK(report(true, std::nullopt).persistence_off() == false);
+  CHECK(report(std::nullopt, "3600 1").persistence_off() == false);
+  // …but "off" needs both: INFO denied (AOF unknown) or CONFIG denied (RDB unknown) is unknown.
+  CHECK_FALSE(report(false, std::nullopt).persistence_off().has_value());
+  CHECK_FALSE(report(std::nullopt, "").persistence_off().has_value());
+  CHECK_FALSE(report(std::nullopt, std::nullopt).persistence_off().has_value());
+
+  CHECK(sessionctl::status_to_json(report(false, "")).at("persistence").at("off") == true);
+  CHECK(sessionctl::status_to_json(report(true, "")).at("persistence").at("off") == false);
+  CHECK(sessionctl::status_to_json(report(std::nullopt, std::nullopt)).at("persistence").at("off").is_null());
+  CHECK(sessionctl::status_to_json(report(false, std::nullopt)).at("persistence").at("off").is_null());
+}
+
+TEST_CASE("no-touch reads: the reason is the server's, never a guessed version", "[status][facts]") {
+  StatusReport r = report(std::nullopt, std::nullopt);
+  r.no_touch = NoTouch::on;
+  CHECK_THAT(no_touch_row(r), Contains("yes"));
+  CHECK(sessionctl::status_to_json(r).at("client_no_touch") == true);
+
+  r.no_touch = NoTouch::denied;  // NOPERM says nothing about the version
+  for (bool info_known : {true, false}) {
+    r.info_known = info_known;
+    CHECK_THAT(no_touch_row(r), Contains("no (not permitted for this user)"));
+    CHECK(no_touch_row(r).find("7.2") == std::string::npos);
+    CHECK(sessionctl::status_to_json(r).at("client_no_touch") == false);
+  }
+
+  r.no_touch = NoTouch::unsupported;
+  r.info_known = true;
+  CHECK_THAT(no_touch_row(r), Contains("no (Redis < 7.2)"));
+  r.info_known = false;  // the server has no such subcommand, but which version it is, INFO did not say
+  CHECK_THAT(no_touch_row(r), Contains("no (the server has no CLIENT NO-TOUCH)"));
+  CHECK(no_touch_row(r).find("7.2") == std::string::npos);
+}
