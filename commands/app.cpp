@@ -45,6 +45,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
                  "give up when the server is silent for DURATION during a command (default 30s)")
       ->group(conn)
       ->type_name("DURATION");
+  app.add_flag("--single-node", g.single_node,
+               "read a Redis Cluster node as if it held the whole store (only its share of the sessions)")
+      ->group(conn);
 
   const std::string out = "Output";
   app.add_option("-o,--output", g.output, "output format: table, json or jsonl")

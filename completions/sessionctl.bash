@@ -59,7 +59,7 @@ _sessionctl() {
     esac
 
     if [[ $cur == -* ]]; then
-        local flags='-u --url --user --password-file --askpass --db --tls --cacert --cacertdir --cert --key --sni --insecure --connect-timeout --timeout -o --output --profile --profiles-file --reveal -q --quiet --no-color'
+        local flags='-u --url --user --password-file --askpass --db --tls --cacert --cacertdir --cert --key --sni --insecure --connect-timeout --timeout --single-node -o --output --profile --profiles-file --reveal -q --quiet --no-color'
         case "$cmd" in
             "") flags+=' -h --help --version' ;;
             status) flags+=' -h --help' ;;

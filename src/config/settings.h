@@ -16,6 +16,7 @@ struct GlobalOptions {
   std::string user;           // --user overrides the URL's user
   std::string password_file;  // --password-file
   bool askpass = false;       // --askpass
+  bool single_node = false;   // --single-node: read a cluster node as if it were the whole store
   std::optional<int> db;      // --db overrides the URL's db
   bool tls = false;           // --tls: use TLS even with redis://
   std::string cacert, cacertdir, cert, key, sni;

@@ -1,9 +1,12 @@
 #include "redis/client.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "redis/connection.h"
 #include "redis/reply_error.h"
+#include "util/errors.h"
 
 namespace sessionctl::redis {
 namespace {
@@ -69,12 +72,29 @@ class SingleNodeClient : public Client {
   Connection conn_;
 };
 
+// Until the cluster router exists, reading one node of a cluster would report its share as the whole store.
+void refuse_cluster_node(Client& client) {
+  Reply r = client.run1({"INFO", "cluster"});
+  if (r.is_error()) {
+    // Denied or unknown (an old server, a proxy): nothing says it is a cluster, so go on.
+    if (classify_reply_error(r).scope == ErrorScope::connection) throw_reply_error(r, "INFO cluster");
+    return;
+  }
+  if (r.str.find("cluster_enabled:1") == std::string::npos) return;
+  throw Error(ExitCode::usage,
+              fmt::format("{} is a Redis Cluster node (cluster_enabled:1): it holds only its share of the sessions, "
+                          "and sessionctl does not read clusters yet; --single-node reads this one node alone",
+                          endpoint(client.options())));
+}
+
 }  // namespace
 
 Reply Client::run1(const Command& command) { return std::move(run({command}).front()); }
 
 std::unique_ptr<Client> connect(const ConnectionOptions& options) {
-  return std::make_unique<SingleNodeClient>(options);
+  auto client = std::make_unique<SingleNodeClient>(options);
+  if (!options.single_node) refuse_cluster_node(*client);
+  return client;
 }
 
 }  // namespace sessionctl::redis

@@ -55,7 +55,8 @@ class Client {
   Reply run1(const Command& command);
 };
 
-// Connects to what the options describe.
+// Connects to what the options describe. A Redis Cluster node (INFO cluster says cluster_enabled:1) holds
+// only part of the keyspace: refused with exit 2 unless options.single_node; when INFO is denied it is let be.
 std::unique_ptr<Client> connect(const ConnectionOptions& options);
 
 }  // namespace sessionctl::redis

@@ -31,6 +31,7 @@ struct ConnectionOptions {
   std::chrono::milliseconds command_timeout{30000};
   std::size_t max_reply_bytes = 100u * 1024u * 1024u;  // refuse replies above this (memory stays bounded)
   std::string client_name = "sessionctl";
+  bool single_node = false;  // read a Redis Cluster node as if it held the whole store (--single-node)
 };
 
 // Parses redis://[user[:password]@]host[:port][/db], rediss://… and unix://[user[:password]@]/path[?db=N];

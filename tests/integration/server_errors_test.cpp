@@ -1,6 +1,6 @@
-// Servers that answer but refuse: a busy script, maxclients, protected mode. Each is a
+// Servers that answer but refuse: a busy script, maxclients, protected mode, a cluster node. Each is a
 // real redis-server put in that state; each must give one clear line naming the cause and its exit code
-// (3: cannot serve), never a silent partial result.
+// (3 cannot serve, 2 refusal), never a silent partial result.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -29,6 +29,8 @@ using testsupport::ServerOptions;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+const std::string kSecret = "s3cr3t-Pa55";
 
 RunResult sessionctl(const std::vector<std::string>& args, int timeout_ms = 30000) {
   return testsupport::run_sessionctl(args, {}, "", timeout_ms);
@@ -215,4 +217,52 @@ TEST_CASE("a server in protected mode (DENIED) is exit 3 naming protected mode",
   const RunResult local = sessionctl({"status", "-u", server.url()});
   INFO(local);
   CHECK(local.exit_code == 0);
+}
+
+TEST_CASE("a Redis Cluster node is refused with exit 2 naming cluster_enabled, unless --single-node",
+          "[errors][cluster]") {
+  RedisServer server(
+      ServerOptions{.acl_users = {"noinfo on >" + kSecret + " ~* +@all -info"},
+                    // cluster-port set: the default (port + 10000) is out of range for ports above 55535.
+                    .config = {{"cluster-enabled", "yes"},
+                               {"cluster-config-file", "nodes.conf"},
+                               {"cluster-port", std::to_string(testsupport::free_port())}}});
+  // One node serving every slot: a whole (one-node) cluster whose keys can be written and read.
+  server.cli({"CLUSTER", "ADDSLOTSRANGE", "0", "16383"});
+  for (int i = 0; i < 500 && server.cli({"CLUSTER", "INFO"}).find("cluster_state:ok") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server.cli_script("SET state:s1 \"{\\\"current\\\":\\\"WELCOME\\\",\\\"data\\\":{}}\" EX 3600\n");
+
+  for (const char* command : {"status", "list", "stats", "doctor"}) {
+    INFO(command);
+    const RunResult r = sessionctl({command, "-u", server.url()});
+    check_error(r, 2);
+    CHECK_THAT(r.err, Contains("cluster_enabled:1"));
+    CHECK_THAT(r.err, Contains("--single-node"));
+  }
+  const RunResult inspect = sessionctl({"inspect", "s1", "-u", server.url()});
+  check_error(inspect, 2);
+
+  // Forced to single-node mode, this node is read as a store of its own, before or after the subcommand.
+  const RunResult listed = sessionctl({"--single-node", "list", "-o", "jsonl", "-u", server.url()});
+  INFO(listed);
+  CHECK(listed.exit_code == 0);
+  CHECK_THAT(listed.out, Contains("\"id\":\"s1\""));
+  const RunResult status = sessionctl({"status", "--single-node", "-u", server.url()});
+  INFO(status);
+  CHECK(status.exit_code == 0);
+
+  // A user who may not run INFO cannot be told it is a cluster node: that is no reason to fail.
+  const RunResult blind = sessionctl({"list", "-o", "jsonl", "-u", server.url("noinfo:" + kSecret)});
+  INFO(blind);
+  CHECK(blind.exit_code == 0);
+  CHECK_THAT(blind.out, Contains("\"id\":\"s1\""));
+}
+
+TEST_CASE("a plain server is not taken for a cluster node", "[errors][cluster]") {
+  RedisServer server;
+  const RunResult r = sessionctl({"status", "-u", server.url()});
+  INFO(r);
+  CHECK(r.exit_code == 0);
 }

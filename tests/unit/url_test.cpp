@@ -400,6 +400,11 @@ TEST_CASE("resolve_connection: --db, --user, TLS flags and timeouts", "[url][set
     g.db = -1;
     CHECK_THROWS_AS(sessionctl::resolve_connection(g, fake_env({}), no_prompt), UsageError);
   }
+  SECTION("--single-node reaches the connection options; off by default") {
+    CHECK_FALSE(sessionctl::resolve_connection(g, fake_env({}), no_prompt).options.single_node);
+    g.single_node = true;
+    CHECK(sessionctl::resolve_connection(g, fake_env({}), no_prompt).options.single_node);
+  }
   SECTION("--tls upgrades redis:// and TLS flags fill the TLS options") {
     g.tls = true;
     g.cacert = "/ca.pem";

@@ -67,7 +67,8 @@ Section exit_status() {
               item(code(ExitCode::usage),
                    "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
                    "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
-                   "needs confirmation and there is no terminal to ask on."),
+                   "needs confirmation and there is no terminal to ask on, or to read one node of a Redis Cluster "
+                   "(`cluster_enabled:1`) as if it were the whole store: see `--single-node`."),
               item(code(ExitCode::connect),
                    "Cannot connect: the server refused or did not answer, the host name did not resolve, the TLS "
                    "handshake or certificate check failed, or a connect or command timeout expired "
@@ -126,6 +127,12 @@ Section environment() {
               para("`--askpass` asks on the terminal without echo. Ctrl-C at the prompt exits 130 without "
                    "connecting, and nothing typed is sent; an empty answer is no password (the URL's or the "
                    "environment's then applies, if any), never the empty password."),
+              subsection("Redis Cluster"),
+              para("sessionctl does not read a Redis Cluster yet. A cluster node (`INFO cluster` says "
+                   "`cluster_enabled:1`) holds only its share of the sessions, so every command refuses it (exit 2) "
+                   "rather than report a part of the store as the whole. `--single-node` reads that one node anyway, "
+                   "as a store of its own. When the user may not run `INFO`, the node cannot be recognised and is "
+                   "read as a single server."),
           }};
 }
 
