@@ -24,7 +24,7 @@ std::unique_ptr<redis::Client> Context::connect() const {
   return redis::connect(rc.options);
 }
 
-std::unique_ptr<redis::Client> Context::connect_read_only(redis::NoTouch* no_touch) const {
+std::unique_ptr<redis::Client> Context::connect_no_touch(redis::NoTouch* no_touch) const {
   auto client = connect();
   redis::NoTouch state = client->enable_no_touch();
   if (no_touch) *no_touch = state;

@@ -24,8 +24,9 @@ struct Context {
   Format format() const { return parse_format(global.output); }
   // Resolves the URL/password/TLS flags and connects; prints the --insecure warning.
   std::unique_ptr<redis::Client> connect() const;
-  // Connects for reading: turns on CLIENT NO-TOUCH where the server has it and allows it (*no_touch says which).
-  std::unique_ptr<redis::Client> connect_read_only(redis::NoTouch* no_touch = nullptr) const;
+  // connect(), then CLIENT NO-TOUCH on where the server has it and allows it (*no_touch says which).
+  // Nothing more: read-only is the caller's discipline, not a property of the connection.
+  std::unique_ptr<redis::Client> connect_no_touch(redis::NoTouch* no_touch = nullptr) const;
   // The resolved connection settings without connecting (for redacted display). Resolved once and
   // remembered, so that --askpass prompts only once however often a command asks.
   const ResolvedConnection& resolved() const;

@@ -16,7 +16,7 @@ Runner setup_doctor(CLI::App&) {
   return [](Context& ctx) {
     ProfileSet profiles = ctx.profiles();
     redis::NoTouch no_touch = redis::NoTouch::unsupported;
-    auto client = ctx.connect_read_only(&no_touch);
+    auto client = ctx.connect_no_touch(&no_touch);
     StatusReport status = gather_status(*client, profiles, no_touch);
     Progress progress(ctx.show_progress(), "session keys checked");
     DoctorReport report = run_doctor(*client, profiles, status, ctx.global.reveal,

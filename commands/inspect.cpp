@@ -163,7 +163,7 @@ std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, con
 
 void run_inspect(Context& ctx, const InspectFlags& flags) {
   ProfileSet profiles = ctx.profiles();
-  auto client = ctx.connect_read_only();
+  auto client = ctx.connect_no_touch();
   SessionScanner scanner(*client, profiles, ScanOptions{});
   std::vector<nlohmann::json> details;
   std::vector<std::string> missing;

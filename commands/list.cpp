@@ -36,7 +36,7 @@ bool sort_less(const std::string& by, const SessionRow& a, const SessionRow& b) 
 void run_list(Context& ctx, const ListFlags& flags) {
   SessionFilter filter = flags.selection.filter();
   ProfileSet profiles = ctx.profiles();
-  auto client = ctx.connect_read_only();
+  auto client = ctx.connect_no_touch();
   bool wide = flags.wide || flags.sort == "idle";
   ScanOptions opts;
   opts.fetch_values = wide || filter.needs_values();

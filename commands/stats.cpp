@@ -12,7 +12,7 @@ namespace sessionctl::cli {
 Runner setup_stats(CLI::App&) {
   return [](Context& ctx) {
     ProfileSet profiles = ctx.profiles();
-    auto client = ctx.connect_read_only();
+    auto client = ctx.connect_no_touch();
     Progress progress(ctx.show_progress(), "session keys scanned");
     StatsReport report = gather_stats(*client, profiles, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
     progress.finish();

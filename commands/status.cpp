@@ -13,7 +13,7 @@ Runner setup_status(CLI::App&) {
     ProfileSet profiles = ctx.profiles();
     const ResolvedConnection& rc = ctx.resolved();
     redis::NoTouch no_touch = redis::NoTouch::unsupported;
-    auto client = ctx.connect_read_only(&no_touch);
+    auto client = ctx.connect_no_touch(&no_touch);
     StatusReport report = gather_status(*client, profiles, no_touch);
     report.url = redis::redacted_url(rc.options);
     report.url_source = rc.url_source;

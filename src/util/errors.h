@@ -1,5 +1,5 @@
 // Error types with the exit code each one means (SPEC section 4).
-// Layers throw these; commands/main.cpp is the one place that turns them into a line and a code.
+// Layers throw these; run_main in commands/app.cpp is the one place that turns them into a line and a code.
 #pragma once
 
 #include <stdexcept>
