@@ -16,10 +16,12 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <ostream>
+#include <random>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -352,16 +354,21 @@ RunResult run_sessionctl(const std::vector<std::string>& args, const EnvOverride
 }
 
 int free_port() {
-  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) throw_errno("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) throw_errno("bind 127.0.0.1:0");
-  socklen_t len = sizeof addr;
-  if (::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw_errno("getsockname");
-  return ntohs(addr.sin_port);
+  // Ports below 50000 only (the kernel's ephemeral range reaches 60999, and a cluster node's bus port is
+  // port + 10000 unless set): pick at random in [20000, 49999] and keep the first that binds.
+  static std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 49999);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_errno("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int port = pick(rng);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return port;
+  }
+  throw std::runtime_error("no free loopback port below 50000 after 200 attempts");
 }
 
 }  // namespace testsupport

@@ -9,9 +9,12 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <list>
 #include <system_error>
 #include <vector>
+
+#include "process.h"
 
 namespace testsupport {
 
@@ -44,7 +47,12 @@ ScriptedPeer::ScriptedPeer(std::string response, bool close_after, bool hang)
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) throw_errno("bind");
+  // A port below 50000, as every test server uses: free_port() found one free; another process may take it first.
+  for (int attempt = 0;; ++attempt) {
+    addr.sin_port = htons(static_cast<std::uint16_t>(free_port()));
+    if (::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) break;
+    if (errno != EADDRINUSE || attempt == 20) throw_errno("bind");
+  }
   if (::listen(listener_.get(), 64) != 0) throw_errno("listen");
   socklen_t len = sizeof addr;
   if (::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw_errno("getsockname");
