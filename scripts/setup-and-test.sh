@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config git libhiredis-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2
-          libssl-dev redis-server redis-tools openssl groff-base man-db)
+          libssl-dev redis-server redis-tools openssl groff-base man-db zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,25 +19,22 @@
 #include "process.h"
 #include "redis_server.h"
 #include "scripted_peer.h"
+#include "sessionctl_cli.h"
 #include "temp_dir.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using testsupport::EnvOverrides;
+using testsupport::kSecret;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ScriptedPeer;
 using testsupport::ServerOptions;
+using testsupport::sessionctl;
 using testsupport::TlsClientAuth;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-const std::string kSecret = "s3cr3t-Pa55";
-
-RunResult sessionctl(const std::vector<std::string>& args, const EnvOverrides& env = {}, int timeout_ms = 20000) {
-  return testsupport::run_sessionctl(args, env, "", timeout_ms);
-}
 
 // The contract for every failure: the exit code, exactly one stderr line with the prefix, nothing on
 // stdout, no timeout or signal, and the password nowhere.
@@ -49,8 +46,7 @@ void check_error(const RunResult& r, int exit_code, const std::string& secret = 
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK(r.err.back() == '\n');
   CHECK(r.out.empty());
-  CHECK(r.out.find(secret) == std::string::npos);
-  CHECK(r.err.find(secret) == std::string::npos);
+  testsupport::check_no_secret(r, secret);
 }
 
 long long ms_since(Clock::time_point start) {

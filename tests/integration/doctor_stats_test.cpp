@@ -402,7 +402,7 @@ TEST_CASE("doctor reports server configuration risks with their fixes", "[readpa
     RedisServer server(ServerOptions{.acl_users = {"app on >apppw ~* +@read +scan +ping +client -info -config"},
                                      .config = {{"appendonly", "yes"}, {"maxmemory-policy", "volatile-lru"}}});
     server.cli_script(fixture("sample_sessions.redis"));
-    RunResult r = testsupport::run_sessionctl({"-u", server.url("app:apppw"), "doctor", "-o", "json"}, {}, "", 60000);
+    RunResult r = testsupport::sctl_as(server, "app:apppw", {"doctor", "-o", "json"});
     INFO(r);
     REQUIRE(r.exit_code == 1);
     json doc = json::parse(r.out);

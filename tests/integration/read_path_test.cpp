@@ -188,6 +188,16 @@ std::map<std::string, KeyState> snapshot(const RedisServer& server) {
   return out;
 }
 
+// n btrix sessions state:exp1..n, each expiring 20-420 ms from now, so that many vanish between
+// SCAN and the reads that follow it.
+void seed_expiring(const RedisServer& server, int n) {
+  server.cli(
+      {"EVAL",
+       "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
+       "'PX', 20 + (i * 7919) % 400) end return 1",
+       "0", std::to_string(n)});
+}
+
 // Names of the commands INFO commandstats lists.
 std::vector<std::string> commands_called(const RedisServer& server) {
   std::istringstream in(server.cli({"INFO", "commandstats"}));
@@ -747,10 +757,7 @@ TEST_CASE("inspect shows every key with type, TTL, size and a decoded, masked va
 TEST_CASE("inspect as an ACL user who may read one app's keys only", "[readpath][inspect][acl]") {
   RedisServer server(ServerOptions{.acl_users = {"btrixonly on >pw ~state:* +@read +@connection +info +client"}});
   load_fixtures(server);
-  auto as_user = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"-u", server.url("btrixonly:pw")});
-    return testsupport::run_sessionctl(args, {}, "", 60000);
-  };
+  auto as_user = [&](std::vector<std::string> args) { return testsupport::sctl_as(server, "btrixonly:pw", args); };
   // Probing the other profiles' layouts is denied; the session it may read is still shown.
   RunResult ok = as_user({"inspect", "test-456", "-o", "json"});
   INFO(ok);
@@ -1193,11 +1200,7 @@ TEST_CASE("sessions expiring in the middle of a scan never break the output", "[
   RedisServer server;
   const int n = 30000;
   // Each key expires 20-420 ms from now, so many vanish between SCAN and the reads that follow it.
-  server.cli(
-      {"EVAL",
-       "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
-       "'PX', 20 + (i * 7919) % 400) end return 1",
-       "0", std::to_string(n)});
+  seed_expiring(server, n);
   RunResult r = sctl(server, {"list", "--wide", "-o", "json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -1206,11 +1209,7 @@ TEST_CASE("sessions expiring in the middle of a scan never break the output", "[
   long long vanished = doc["summary"]["vanished_during_scan"].get<long long>();
   // The path this test is about must really run: reseed and retry until some keys vanished mid-scan.
   for (int attempt = 0; vanished == 0 && attempt < 5; ++attempt) {
-    server.cli(
-        {"EVAL",
-         "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
-         "'PX', 20 + (i * 7919) % 400) end return 1",
-         "0", std::to_string(n)});
+    seed_expiring(server, n);
     r = sctl(server, {"list", "--wide", "-o", "json"});
     REQUIRE(r.exit_code == 0);
     doc = json::parse(r.out);
@@ -1230,11 +1229,7 @@ TEST_CASE("sessions expiring in the middle of a scan never break the output", "[
   }
   CHECK_THAT(r.err, Contains("expired"));
 
-  server.cli(
-      {"EVAL",
-       "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:exp' .. i, '{\"current\":\"MENU\",\"data\":{}}', "
-       "'PX', 20 + (i * 7919) % 400) end return 1",
-       "0", std::to_string(n)});
+  seed_expiring(server, n);
   RunResult st = sctl(server, {"stats", "-o", "json"});
   REQUIRE(st.exit_code == 0);
   json stats = json::parse(st.out);

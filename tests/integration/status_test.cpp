@@ -11,6 +11,7 @@
 
 #include "process.h"
 #include "redis_server.h"
+#include "sessionctl_cli.h"
 #include "temp_dir.h"
 
 #ifndef SESSIONCTL_SOURCE_DIR
@@ -20,15 +21,16 @@
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using nlohmann::json;
+using testsupport::check_no_secret;
 using testsupport::EnvOverrides;
+using testsupport::kSecret;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
+using testsupport::sessionctl;
 using testsupport::TlsClientAuth;
 
 namespace {
-
-const std::string kSecret = "s3cr3t-Pa55";
 
 // What the fixture holds, per profile (SPEC section 1).
 const std::map<std::string, long long> kFixtureCounts = {
@@ -36,24 +38,11 @@ const std::map<std::string, long long> kFixtureCounts = {
 const std::map<std::string, long long> kNoSessions = {
     {"btrix", 0}, {"openvaa", 0}, {"channels", 0}, {"telegram", 0}, {"trt", 0}};
 
-std::string fixture() {
-  return testsupport::read_file(std::string(SESSIONCTL_SOURCE_DIR) + "/tests/fixtures/sample_sessions.redis");
-}
-
-RunResult sessionctl(const std::vector<std::string>& args, const EnvOverrides& env = {}) {
-  return testsupport::run_sessionctl(args, env, "", 30000);
-}
+std::string fixture() { return testsupport::fixture("sample_sessions.redis"); }
 
 std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
   args.insert(args.end(), more.begin(), more.end());
   return args;
-}
-
-// The password appears nowhere in what the user sees.
-void check_no_secret(const RunResult& r, const std::string& secret = kSecret) {
-  INFO(r);
-  CHECK(r.out.find(secret) == std::string::npos);
-  CHECK(r.err.find(secret) == std::string::npos);
 }
 
 // Exit 0, no timeout, no error or warning on stderr, and the password nowhere.

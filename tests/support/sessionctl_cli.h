@@ -1,5 +1,5 @@
-// Helpers the read-path integration tests share: fixtures, running sessionctl against a test server,
-// and quoting for redis-cli scripts. Header-only: they use Catch2's assertions.
+// Helpers the integration tests share: the test password, fixtures, running sessionctl (against a
+// test server or not), and quoting for redis-cli scripts. Header-only: they use Catch2's assertions.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -17,6 +17,16 @@
 
 namespace testsupport {
 
+// The password the tests give servers and users: it must appear nowhere in what sessionctl prints.
+inline const std::string kSecret = "s3cr3t-Pa55";
+
+// Checks that `secret` is neither on stdout nor on stderr.
+inline void check_no_secret(const RunResult& r, const std::string& secret = kSecret) {
+  INFO(r);
+  CHECK(r.out.find(secret) == std::string::npos);
+  CHECK(r.err.find(secret) == std::string::npos);
+}
+
 inline std::string fixture_path(const std::string& name) {
   return std::string(SESSIONCTL_SOURCE_DIR) + "/tests/fixtures/" + name;
 }
@@ -24,9 +34,22 @@ inline std::string fixture_path(const std::string& name) {
 // The text of tests/fixtures/<name>.
 inline std::string fixture(const std::string& name) { return read_file(fixture_path(name)); }
 
+// Runs the binary under test with exactly `args` (no -u added), no stdin, and a 20 s timeout.
+inline RunResult sessionctl(const std::vector<std::string>& args, const EnvOverrides& env = {},
+                            int timeout_ms = 20000) {
+  return run_sessionctl(args, env, "", timeout_ms);
+}
+
 // Runs sessionctl with -u <server> in front of args.
 inline RunResult sctl(const RedisServer& server, std::vector<std::string> args, int timeout_ms = 60000) {
   args.insert(args.begin(), {"-u", server.url()});
+  return run_sessionctl(args, {}, "", timeout_ms);
+}
+
+// Runs sessionctl with -u <server as userinfo> ("user:password") in front of args.
+inline RunResult sctl_as(const RedisServer& server, const std::string& userinfo, std::vector<std::string> args,
+                         int timeout_ms = 60000) {
+  args.insert(args.begin(), {"-u", server.url(userinfo)});
   return run_sessionctl(args, {}, "", timeout_ms);
 }
 
