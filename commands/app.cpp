@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "registry.h"
+#include "scrub.h"
 #include "util/errors.h"
 #include "util/interrupt.h"
+#include "util/suggest.h"
 
 namespace sessionctl::cli {
 namespace {
@@ -68,40 +70,6 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--no-color", g.no_color, "no colour even on a terminal (NO_COLOR is honoured too)")->group(out);
 }
 
-// Optimal string alignment distance: a swap of two neighbours counts as one edit ("stauts").
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-// The closest candidates (all of them when tied), within two edits: "'status' or 'stats'".
-std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::size_t best = 3;
-  std::vector<std::string> found;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(word, c);
-    if (d < best) {
-      best = d;
-      found.clear();
-    }
-    if (d == best && std::find(found.begin(), found.end(), c) == found.end()) found.push_back(c);
-  }
-  std::string out;
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    out += (i == 0 ? "'" : i + 1 == found.size() ? " or '" : ", '") + found[i] + "'";
-  }
-  return out;
-}
-
 // The first word on the command line that is neither a flag nor a flag's value: what the user meant as a command.
 std::string first_word(CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -135,53 +103,6 @@ std::string suggest_flag(const CLI::App& app, const CLI::App* sub, const std::st
   }
   std::string flag = word.substr(0, word.find('='));
   return closest(flag, names);
-}
-
-bool is_secret_flag(const std::string& name) {
-  // Flags that carry a password in redis-cli and friends; sessionctl never takes one on argv.
-  for (const char* f : {"-a", "--pass", "--password", "--auth", "--requirepass", "--secret"}) {
-    if (name == f) return true;
-  }
-  return false;
-}
-
-// CLI11 echoes unexpected arguments: a URL given without -u, or a password typed after a redis-cli
-// style flag (-a PASSWORD), must never reach stderr (and the CI logs it ends up in).
-std::string scrub_secrets(std::string message, int argc, char** argv) {
-  auto replace_all = [&message](const std::string& secret, const std::string& with) {
-    if (secret.empty()) return;
-    for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos + with.size())) {
-      message.replace(pos, secret.size(), with);
-    }
-  };
-  bool secret_flag = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (auto sep = arg.find("://"); sep != std::string::npos) {
-      if (auto at = arg.rfind('@'); at != std::string::npos && at > sep) {
-        std::string userinfo = arg.substr(sep + 3, at - sep - 3);
-        auto colon = userinfo.find(':');
-        replace_all(arg, arg.substr(0, sep + 3) +
-                             (colon == std::string::npos ? "***" : userinfo.substr(0, colon) + ":***") +
-                             arg.substr(at));
-      }
-    }
-    const auto eq = arg.find('=');
-    if (is_secret_flag(arg.substr(0, eq))) {
-      secret_flag = true;
-      if (eq != std::string::npos) {
-        replace_all(arg.substr(eq + 1), "***");
-      } else if (i + 1 < argc) {
-        replace_all(argv[i + 1], "***");
-      }
-    }
-  }
-  if (secret_flag) {
-    message +=
-        " (passwords are never read from the command line: use the URL, --password-file, --askpass, "
-        "REDISCLI_AUTH or REDIS_PASSWORD)";
-  }
-  return message;
 }
 
 }  // namespace
