@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "mask/mask.h"
 #include "render/records.h"
@@ -112,7 +113,7 @@ std::string bars(const Histogram& h, const Terminal& term) {
   std::string out;
   for (std::size_t i = 0; i < h.labels.size(); ++i) {
     int width =
-        max > 0 ? static_cast<int>(30.0 * static_cast<double>(h.counts[i]) / static_cast<double>(max) + 0.5) : 0;
+        max > 0 ? static_cast<int>(std::lround(30.0 * static_cast<double>(h.counts[i]) / static_cast<double>(max))) : 0;
     if (h.counts[i] > 0 && width == 0) width = 1;
     std::string bar;
     for (int k = 0; k < width; ++k) bar += "█";

@@ -143,7 +143,7 @@ nlohmann::json status_to_json(const StatusReport& r) {
   using nlohmann::json;
   json doc = json_document("sessionctl.status", 1);
   // Without INFO these fields are unknown: null, never a misleading 0 or "".
-  auto info = [&](json value) { return r.info_known ? value : json(nullptr); };
+  auto info = [&](const json& value) { return r.info_known ? value : json(nullptr); };
   doc["reachable"] = true;
   doc["url"] = r.url;
   doc["url_source"] = r.url_source;
