@@ -244,7 +244,7 @@ struct Loader {
     if (it == obj.end()) return out;
     if (!it->is_array()) fail(at, field, "must be an array of strings");
     for (std::size_t i = 0; i < it->size(); ++i) {
-      if (!(*it)[i].is_string()) fail(at + "/" + field, std::to_string(i), "must be a string");
+      if (!(*it)[i].is_string()) fail(std::string(at).append("/").append(field), std::to_string(i), "must be a string");
       out.push_back((*it)[i].get<std::string>());
     }
     return out;
@@ -316,7 +316,8 @@ struct Loader {
   // A misspelt field ("PII", "tll") would otherwise be ignored and silently change what is masked or
   // checked, so every field must be known. Fields starting with '_' or '$' are comments.
   void only(const json& obj, const std::string& at, std::initializer_list<const char*> known) const {
-    for (const auto& [name, v] : obj.items()) {
+    for (const auto& item : obj.items()) {
+      const std::string& name = item.key();  // not a structured binding: clang 14 cannot capture one
       if (!name.empty() && (name[0] == '_' || name[0] == '$')) continue;
       if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
         std::string list;
@@ -449,6 +450,9 @@ ProfileSet ProfileSet::parse(const std::string& text, const std::string& origin)
     std::size_t byte = std::min<std::size_t>(e.byte, text.size());
     auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n') + 1;
     throw UsageError(fmt::format("{}:{}: not valid JSON: {}", origin, line, e.what()));
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double ("1e99999") is JSON the parser cannot hold (found by fuzz/profiles).
+    throw UsageError(fmt::format("{}: not usable JSON: {}", origin, e.what()));
   }
   Loader loader{origin, LineMap(text), "", ""};
   const json* list = doc.is_object() && doc.contains("profiles") ? &doc["profiles"] : nullptr;

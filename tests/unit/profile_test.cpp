@@ -303,3 +303,12 @@ TEST_CASE("json_path reads dotted paths", "[profile]") {
   CHECK(json_path(json("text"), "a") == nullptr);
   CHECK(value_type_name(ValueType::zset) == "zset");
 }
+
+TEST_CASE("a profiles file with a number too large for a double is a usage error, not an internal one", "[profile]") {
+  // Found by fuzz/profiles: nlohmann throws out_of_range, not parse_error, for such a number.
+  for (const char* text :
+       {"66666.666e6666661", R"({"profiles": [{"name": "x", "key": "x:{id}", "max_size": 1e999}]})"}) {
+    INFO(text);
+    CHECK_THROWS_AS(sessionctl::ProfileSet::parse(text, "big.json"), sessionctl::UsageError);
+  }
+}
