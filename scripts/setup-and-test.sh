@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages only), builds sessionctl and runs the whole test suite.
-# With CI=true warnings are errors and a second build runs every test under ASan + UBSan.
+# With CI=true warnings are errors, a second build runs every test under ASan + UBSan, the format and
+# clang-tidy checks must pass (scripts/lint.sh) and every fuzz target runs for a while (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config git libhiredis-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2
           libssl-dev redis-server redis-tools openssl groff-base man-db zsh fish)
+# CI also lints and fuzzes: clang-format, clang-tidy and clang with libFuzzer.
+[ "${CI:-}" = true ] && packages+=(clang clang-format clang-tidy libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,12 +27,16 @@ werror=OFF
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESSIONCTL_WERROR=$werror >/dev/null
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure
+ctest --test-dir build -j"$jobs" --output-on-failure
 
 if [ "${CI:-}" = true ] || [ "${SANITIZE:-}" = 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSESSIONCTL_SANITIZE=ON -DSESSIONCTL_WERROR=$werror >/dev/null
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure
+    ctest --test-dir build-asan -j"$jobs" --output-on-failure
+fi
+if [ "${CI:-}" = true ]; then
+  JOBS=$jobs scripts/lint.sh all
+  JOBS=$jobs FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
 fi
 echo "setup-and-test: all tests passed" >&2
