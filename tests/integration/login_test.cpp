@@ -161,7 +161,7 @@ TEST_CASE("a lone user-info in the URL is the user name; the password comes from
   CHECK(no_failed_logins(server));
 }
 
-TEST_CASE("--askpass: Ctrl-C at the prompt aborts with 130 and sends nothing", "[login][askpass]") {
+TEST_CASE("with --askpass, Ctrl-C at the prompt aborts with 130 and sends nothing", "[login][askpass]") {
   RedisServer server(ServerOptions{.requirepass = kSecret});
   // Half a password typed, then Ctrl-C: the terminal sends SIGINT; nothing typed may reach the server.
   const PtyRun run = run_on_pty({"status", "--askpass", "-u", server.url()}, "abc\x03");
@@ -173,7 +173,7 @@ TEST_CASE("--askpass: Ctrl-C at the prompt aborts with 130 and sends nothing", "
   CHECK(no_failed_logins(server));  // no failed AUTH was ever tried
 }
 
-TEST_CASE("--askpass: an empty answer is not sent as a password", "[login][askpass]") {
+TEST_CASE("with --askpass, an empty answer is not sent as a password", "[login][askpass]") {
   SECTION("a server without a password: the empty answer is no password, and status works") {
     RedisServer server;
     const PtyRun run = run_on_pty({"status", "--askpass", "-u", server.url()}, "\r");

@@ -171,8 +171,9 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
                         "session keys without a TTL",
                         "sessionctl extend --profile btrix --no-ttl --ttl 1h --yes",
                         7,
-                        {"a", "b\nc"}});
-  r.findings.push_back({"warning", "eviction_policy", "", "allkeys", "redis-cli CONFIG SET x", 1, {}});
+                        {"a", "b\nc"},
+                        ""});
+  r.findings.push_back({"warning", "eviction_policy", "", "allkeys", "redis-cli CONFIG SET x", 1, {}, ""});
   const std::string text = sessionctl::render_doctor(r, Terminal::plain());
   CHECK(text ==
         "error  btrix: 7 × session keys without a TTL  [no_ttl]\n"
