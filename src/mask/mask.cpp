@@ -294,7 +294,7 @@ bool is_bare_phone(std::string_view s, Span span, std::size_t digits) {
 bool luhn_valid(std::string_view digits) {
   int sum = 0;
   bool twice = false;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {  // NOLINT(modernize-loop-convert): from the right
     int d = *it - '0';
     if (twice && (d *= 2) > 9) d -= 9;
     sum += d;
