@@ -14,28 +14,58 @@ namespace {
 // Pipeline depth per write: large enough to hide round trips, small enough to bound memory.
 constexpr std::size_t kPipelineChunk = 8192;
 
+// One SCAN step: sends the cursor, replaces `keys` with the names returned, advances the cursor.
+void scan_step(Connection& conn, const ScanRequest& request, std::string& cursor, std::vector<std::string>& keys) {
+  Command cmd{"SCAN", cursor, "MATCH", request.pattern, "COUNT", std::to_string(request.count)};
+  if (request.type) {
+    cmd.push_back("TYPE");
+    cmd.push_back(*request.type);
+  }
+  Reply r = conn.command(cmd);
+  checked(r, "SCAN");
+  if (r.type != Reply::Type::array || r.elements.size() != 2)
+    throw_reply_error(Reply{Reply::Type::error, "ERR unexpected SCAN reply", 0, {}}, "SCAN");
+  cursor = std::move(r.elements[0].str);
+  keys.clear();
+  keys.reserve(r.elements[1].elements.size());
+  for (auto& e : r.elements[1].elements) keys.push_back(std::move(e.str));
+}
+
+// A SCAN on a second connection to the same server.
+class SingleNodeKeyStream : public KeyStream {
+ public:
+  SingleNodeKeyStream(const ConnectionOptions& options, ScanRequest request)
+      : conn_(options), request_(std::move(request)) {}
+
+  bool next(std::vector<std::string>& keys) override {
+    if (done_) return false;
+    scan_step(conn_, request_, cursor_, keys);
+    done_ = cursor_ == "0";
+    return true;
+  }
+
+ private:
+  Connection conn_;
+  ScanRequest request_;
+  std::string cursor_ = "0";
+  bool done_ = false;
+};
+
 class SingleNodeClient : public Client {
  public:
   explicit SingleNodeClient(const ConnectionOptions& options) : conn_(options) {}
 
   void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) override {
     std::string cursor = "0";
+    std::vector<std::string> keys;
     do {
-      Command cmd{"SCAN", cursor, "MATCH", request.pattern, "COUNT", std::to_string(request.count)};
-      if (request.type) {
-        cmd.push_back("TYPE");
-        cmd.push_back(*request.type);
-      }
-      Reply r = conn_.command(cmd);
-      checked(r, "SCAN");
-      if (r.type != Reply::Type::array || r.elements.size() != 2)
-        throw_reply_error(Reply{Reply::Type::error, "ERR unexpected SCAN reply", 0, {}}, "SCAN");
-      cursor = r.elements[0].str;
-      std::vector<std::string> keys;
-      keys.reserve(r.elements[1].elements.size());
-      for (auto& e : r.elements[1].elements) keys.push_back(std::move(e.str));
+      scan_step(conn_, request, cursor, keys);
       if (!keys.empty() && !on_batch(keys)) return;
     } while (cursor != "0");
+  }
+
+  std::unique_ptr<KeyStream> open_scan(const ScanRequest& request) override {
+    return std::make_unique<SingleNodeKeyStream>(conn_.options(), request);
   }
 
   std::vector<Reply> run(const std::vector<Command>& commands) override {

@@ -22,6 +22,16 @@ struct ScanRequest {
   std::optional<std::string> type;  // SCAN TYPE filter
 };
 
+// Key names from a SCAN that runs on a channel of its own (its own connection per node), independent of
+// the client's pipelines, so that one thread can read names while another runs batches on the client.
+// A cluster router implements it by scanning every primary and merging their batches into one stream.
+class KeyStream {
+ public:
+  virtual ~KeyStream() = default;
+  // Replaces `keys` with the next batch (possibly empty); false once the scan is complete.
+  virtual bool next(std::vector<std::string>& keys) = 0;
+};
+
 // A reply from one server, for server-wide commands (INFO, CONFIG GET).
 struct NodeReply {
   std::string node;  // endpoint
@@ -40,6 +50,9 @@ class Client {
   virtual ~Client() = default;
   // Calls on_batch with each batch of key names matching the request; stops early when it returns false.
   virtual void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) = 0;
+  // Opens a scan on its own channel (see KeyStream); may be driven from another thread than the client's.
+  // Connection errors are thrown here, on the caller's thread. The stream must not outlive the client.
+  virtual std::unique_ptr<KeyStream> open_scan(const ScanRequest& request) = 0;
   // Runs single-key (or keyless) commands, pipelined, replies in order; error replies returned in place.
   virtual std::vector<Reply> run(const std::vector<Command>& commands) = 0;
   // The same for commands already serialised; the cheap path for big batches.
