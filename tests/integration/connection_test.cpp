@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "measured_run.h"
 #include "process.h"
 #include "redis_server.h"
 #include "scripted_peer.h"
@@ -26,7 +27,9 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using testsupport::EnvOverrides;
 using testsupport::kSecret;
+using testsupport::MeasuredRun;
 using testsupport::RedisServer;
+using testsupport::run_measured;
 using testsupport::RunResult;
 using testsupport::ScriptedPeer;
 using testsupport::ServerOptions;
@@ -51,45 +54,6 @@ void check_error(const RunResult& r, int exit_code, const std::string& secret = 
 
 long long ms_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-// A run of the real binary with its peak memory, which run() cannot report: spawn() and wait4().
-struct MeasuredRun {
-  RunResult result;
-  long max_rss_kb = 0;
-};
-
-MeasuredRun run_measured(const std::vector<std::string>& args, const EnvOverrides& env, int timeout_ms) {
-  testsupport::TempDir dir("sctl-measure-");
-  const std::string out_path = dir.file("out");
-  const std::string err_path = dir.file("err");
-  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  REQUIRE(out >= 0);
-  REQUIRE(err >= 0);
-  std::vector<std::string> argv{testsupport::sessionctl_bin()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = testsupport::spawn(argv, env, {-1, out, err});
-  ::close(out);
-  ::close(err);
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  MeasuredRun m{{-1, "", "", false}, 0};
-  int status = 0;
-  rusage usage{};
-  for (;;) {
-    const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
-    if (done == pid) break;
-    if (Clock::now() > deadline && !m.result.timed_out) {
-      m.result.timed_out = true;
-      ::kill(-pid, SIGKILL);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  m.result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  m.result.out = testsupport::read_file(out_path);
-  m.result.err = testsupport::read_file(err_path);
-  m.max_rss_kb = usage.ru_maxrss;
-  return m;
 }
 
 #if defined(__SANITIZE_ADDRESS__)
