@@ -120,7 +120,8 @@ json session_detail_json(const Session& s, bool reveal) {
   json keys = json::array();
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
     const KeyInfo& k = s.keys[i];
-    json kj = {{"key", shown(k.key)}, {"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
+    json kj = {
+        {"key", shown(k.key)}, {"role", k.role}, {"type", k.type_name()}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
     if (k.exists() && k.value) {
       std::optional<Encoding> expected;
       if (const KeyRole* role = s.role_of(i)) {

@@ -37,7 +37,7 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal, st
   const bool json_expected = expected == Encoding::json || expected == Encoding::json_items;
   auto masked = [&](const json& doc) { return reveal ? doc : mask::mask_json(doc, rules); };
   json out;
-  if (v.type == "string") {
+  if (v.type == ValueType::string) {
     const bool utf8 = is_utf8(v.raw);
     auto corrupt = [&](std::string reason) {
       out["encoding"] = "corrupt";
@@ -65,7 +65,7 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal, st
     }
     return out;
   }
-  if (v.type == "hash") {
+  if (v.type == ValueType::hash) {
     json fields = json::object();
     bool binary = false;
     for (const auto& [f, val] : v.fields) fields[f] = decode_text(val, binary);
@@ -73,7 +73,7 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal, st
     out["value"] = masked(fields);
     return out;
   }
-  if (v.type == "zset") {
+  if (v.type == ValueType::zset) {
     json members = json::array();
     for (const auto& [m, score] : v.scored) {
       members.push_back({{"member", reveal ? json(m) : json(mask::mask_free_text(m))}, {"score", score}});

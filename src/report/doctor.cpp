@@ -8,6 +8,7 @@
 
 #include "mask/mask.h"
 #include "render/records.h"
+#include "session/batch_codec.h"
 #include "session/scanner.h"
 #include "util/duration.h"
 
@@ -64,6 +65,11 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
     f.severity = "warning";
     f.message = "keys under a shared session prefix whose value fits no profile";
     f.fix = "sessionctl inspect KEY   (or describe the store in --profiles-file)";
+  } else if (problem_name == problem::too_large_to_read) {
+    f.severity = "error";
+    f.message = fmt::format("values above the {} MiB read cap: sized with STRLEN, never read (a risk for the app too)",
+                            kValueReadCap / (1024 * 1024));
+    f.fix = fmt::format("sessionctl list{} --sort size --limit 20", prof);
   } else if (problem_name == problem::history_over_cap) {
     f.severity = "warning";
     f.message = "history lists longer than the app's cap (LTRIM not applied)";

@@ -1,16 +1,26 @@
 // Streams the sessions of a keyspace: SCAN with a large COUNT, keys grouped into sessions by profile,
-// metadata (TYPE, PTTL, size) and, when asked, values fetched in one pipelined round trip per batch.
-// Read-only: it never writes and never changes a TTL. Memory is bounded by one SCAN batch.
+// metadata (TYPE, PTTL, size) and, when asked, values fetched in one pipelined round trip per batch
+// (planned by session/batch_codec.h). Read-only: it never writes and never changes a TTL. Memory is
+// bounded by a few SCAN batches: values above a read cap are not read, aggregates are read in windows.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "redis/client.h"
+#include "session/detection.h"
 #include "session/profile.h"
 #include "session/session.h"
+#include "session/value_read.h"
 
 namespace sessionctl {
+
+// A profile whose keys the ACL user may not read (NOPERM on a key): its sessions are skipped.
+struct DeniedProfile {
+  std::string profile;
+  std::string pattern;  // the key layout that was denied ("trt:session:{id}:state")
+  bool operator==(const DeniedProfile&) const = default;
+};
 
 struct ScanCounters {
   long long keys_seen = 0;  // keys SCAN returned that belong to a profile's layout
@@ -18,6 +28,8 @@ struct ScanCounters {
   long long vanished = 0;  // expired or deleted between SCAN and the metadata read
   long long unclassified = 0;
   long long orphans = 0;
+  long long too_large = 0;            // values above the read cap, listed with their size only
+  std::vector<DeniedProfile> denied;  // in the order first met
 };
 
 struct ScanOptions {
@@ -34,8 +46,10 @@ class SessionScanner {
 
   // Calls on_session for each session (already analysed); stops when it returns false. When
   // find_orphans is set, on_orphan gets every index entry or related key whose session is missing.
-  // Reading runs on a second thread, one batch ahead, so Redis and the caller work at the same time;
-  // the callbacks run on the calling thread and must not use the client.
+  // Reading runs on other threads, a batch ahead, so Redis and the caller work at the same time (the
+  // names come from Client::open_scan, the batches run on the client); the callbacks run on the calling
+  // thread and must not use the client. Sessions of profiles whose keys are denied are skipped and
+  // named in counters().denied.
   void run(const std::function<bool(Session&)>& on_session, const std::function<void(const Orphan&)>& on_orphan = {});
 
   // Loads one session whole (all keys with values) by profile and id. When the primary key is gone but
@@ -44,19 +58,22 @@ class SessionScanner {
   std::optional<Session> load(const Profile& profile, const std::string& id);
 
   const ScanCounters& counters() const { return counters_; }
+  // The selected profiles whose session keys the ACL user may read (EXISTS of a key in each primary
+  // layout, one round trip); the others are recorded in counters().denied.
+  std::vector<const Profile*> readable_profiles();
   // The SCAN MATCH glob used: the one layout all selected profiles share, else "*".
   std::string scan_glob() const;
 
  private:
   struct Batch;
-  // CPU half, on the planner thread: classifies key names and builds the batch's pipeline.
-  void plan(std::vector<std::string>& keys, Batch& batch) const;
-  // I/O half, on the fetch thread: runs the planned pipeline and the rare follow-up round trip.
+  // I/O half, on the fetch thread: runs the planned pipeline and the rare follow-up round trips.
   void fetch(Batch& batch);
   // CPU half, on the caller's thread: builds sessions from the replies and calls back.
   bool consume(Batch& batch, const std::function<bool(Session&)>& on_session,
                const std::function<void(const Orphan&)>& on_orphan);
-  void scan_zset_indexes(const std::function<void(const Orphan&)>& on_orphan);
+  void scan_zset_indexes(const std::vector<const Profile*>& profiles,
+                         const std::function<void(const Orphan&)>& on_orphan);
+  void note_denied(const std::string& profile, const std::string& pattern);
 
   redis::Client& client_;
   const ProfileSet& profiles_;
@@ -64,15 +81,7 @@ class SessionScanner {
   ScanCounters counters_;
 };
 
-// Whether a known profile (ProfileSet::known(): built-ins and --profiles-file) outside `selected` (left out
-// by --profile) claims a value under the same shared layout (session:*) by its shape: then it is that
-// store's session, not an unknown one.
-bool claimed_by_unselected_profile(const nlohmann::json& doc, const std::vector<const Profile*>& selected,
-                                   const std::vector<Profile>& known);
-
-// Appends the commands that read a key's value for its expected type.
-void append_value_command(std::vector<redis::Command>& cmds, const std::string& key, const std::string& type);
-// Turns a value reply into a StoredValue of the given type; false when the reply is an error (WRONGTYPE).
-bool decode_value(const redis::Reply& reply, const std::string& type, StoredValue& out);
+// The note for a profile skipped because its keys are denied: names the profile and its key pattern.
+std::string denied_note(const DeniedProfile& denied);
 
 }  // namespace sessionctl

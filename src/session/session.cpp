@@ -13,6 +13,52 @@ namespace sessionctl {
 
 using nlohmann::json;
 
+KeyType key_type(ValueType t) {
+  switch (t) {
+    case ValueType::string:
+      return KeyType::string;
+    case ValueType::hash:
+      return KeyType::hash;
+    case ValueType::list:
+      return KeyType::list;
+    case ValueType::set:
+      return KeyType::set;
+    case ValueType::zset:
+      return KeyType::zset;
+  }
+  return KeyType::other;
+}
+
+KeyType parse_key_type(std::string_view t) {
+  if (t == "string") return KeyType::string;
+  if (t == "hash") return KeyType::hash;
+  if (t == "list") return KeyType::list;
+  if (t == "set") return KeyType::set;
+  if (t == "zset") return KeyType::zset;
+  if (t == "none") return KeyType::none;
+  return KeyType::other;
+}
+
+std::string KeyInfo::type_name() const {
+  switch (type) {
+    case KeyType::none:
+      return "none";
+    case KeyType::string:
+      return "string";
+    case KeyType::hash:
+      return "hash";
+    case KeyType::list:
+      return "list";
+    case KeyType::set:
+      return "set";
+    case KeyType::zset:
+      return "zset";
+    case KeyType::other:
+      break;
+  }
+  return other_type.empty() ? "?" : other_type;
+}
+
 long long Session::size() const {
   long long total = 0;
   for (const auto& k : keys) total += k.exists() ? k.size : 0;
@@ -74,10 +120,10 @@ std::optional<std::string> hash_field(const StoredValue& v, const std::string& f
 std::optional<std::string> field_value(const Session& s, const std::string& path) {
   for (const auto& k : s.keys) {
     if (!k.value) continue;
-    if (k.value->type == "string") {
+    if (k.value->type == ValueType::string) {
       JsonProbe probe = probe_json(k.value->raw, {path});
       if (probe.valid && probe.values[0]) return probe.values[0];
-    } else if (k.value->type == "hash") {
+    } else if (k.value->type == ValueType::hash) {
       auto dot = path.find('.');
       auto v = hash_field(*k.value, path.substr(0, dot));
       if (!v) continue;
@@ -98,14 +144,16 @@ void analyse_session(Session& s, double now) {
     const KeyInfo& k = s.keys[i];
     if (!k.exists()) continue;
     const KeyRole* role = s.role_of(i);
-    if (role && k.type != value_type_name(role->type)) s.add_problem(problem::wrong_type);
+    if (role && k.type != key_type(role->type)) s.add_problem(problem::wrong_type);
     if (k.ttl_ms == -1 && (!role || role->expects_ttl)) s.add_problem(problem::no_ttl);
     if (p && p->max_ttl && k.ttl_ms > p->max_ttl->count() + 1000) s.add_problem(problem::ttl_too_long);
-    if (role && role->max_items && k.value && k.value->items.size() > *role->max_items) {
+    // The length (LLEN), not the items held: the scanner reads long lists in a window.
+    if (role && role->max_items && k.value && std::max(k.value->total, k.value->held()) > *role->max_items) {
       s.add_problem(problem::history_over_cap);
     }
     if (!k.value || !role) continue;
-    if (k.value->type == "string" && (role->encoding == Encoding::json || role->encoding == Encoding::json_or_opaque)) {
+    if (k.value->type == ValueType::string &&
+        (role->encoding == Encoding::json || role->encoding == Encoding::json_or_opaque)) {
       // One pass validates the value, picks out the state and activity fields and the kinds of the
       // containers the profile's paths go through (for the shape check).
       std::vector<std::string> paths;
@@ -137,7 +185,7 @@ void analyse_session(Session& s, double now) {
         }
       }
     }
-    if (k.value->type == "hash" && i == 0 && p) {
+    if (k.value->type == ValueType::hash && i == 0 && p) {
       if (!p->state_field.empty()) {
         if (auto v = hash_field(*k.value, p->state_field)) s.state = state_text(*p, *v);
       }

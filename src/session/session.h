@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -12,23 +13,39 @@
 
 namespace sessionctl {
 
-// A key's value as read from Redis, by type.
+// A key's value as read from Redis, by type. Aggregates may be read in a window: then `total` (LLEN,
+// HLEN, SCARD, ZCARD) is larger than what is held.
 struct StoredValue {
-  std::string type;                                         // string, hash, list, set, zset
+  ValueType type = ValueType::string;
   std::string raw;                                          // string
   std::vector<std::pair<std::string, std::string>> fields;  // hash
   std::vector<std::string> items;                           // list, set
   std::vector<std::pair<std::string, double>> scored;       // zset
+  std::size_t total = 0;                                    // elements in the key (aggregates)
+  // Elements held: items, fields or members.
+  std::size_t held() const { return items.size() + fields.size() + scored.size(); }
 };
+
+// What TYPE says a key holds: `none` when it does not exist, `other` for types no profile stores
+// (stream, module types; KeyInfo::other_type keeps the name).
+enum class KeyType { none, string, hash, list, set, zset, other };
+
+// The key type a profile's value type is stored as.
+KeyType key_type(ValueType t);
+// Parses a TYPE reply ("string", "none", "stream"…); anything unknown is `other`.
+KeyType parse_key_type(std::string_view type_reply);
 
 struct KeyInfo {
   std::string key;
-  std::string role;           // "state", "history", "meta"
-  std::string type = "none";  // TYPE reply; "none" when the key does not exist
-  long long ttl_ms = -2;      // PTTL: -1 no expiry, -2 missing
-  long long size = 0;         // bytes: value length for strings, MEMORY USAGE otherwise
+  std::string role;  // "state", "history", "meta"
+  KeyType type = KeyType::none;
+  std::string other_type;  // TYPE's reply when type is `other` ("stream"; "?" when not known)
+  long long ttl_ms = -2;   // PTTL: -1 no expiry, -2 missing
+  long long size = 0;      // bytes: value length for strings, MEMORY USAGE otherwise
   std::optional<StoredValue> value;
-  bool exists() const { return type != "none"; }
+  bool exists() const { return type != KeyType::none; }
+  // The type as TYPE names it, as it appears in output ("string", "none", "stream").
+  std::string type_name() const;
 };
 
 // Problems found on a session; their names appear in JSON output and in doctor.
@@ -40,7 +57,8 @@ inline constexpr const char* no_ttl = "no_ttl";               // a key that shou
 inline constexpr const char* ttl_too_long = "ttl_above_max";  // longer than the profile allows
 inline constexpr const char* bad_id = "id_not_uuid";          // openvaa ids are server-made UUIDs
 inline constexpr const char* too_big = "size_above_max";
-inline constexpr const char* unclassified = "unclassified";  // shared layout, value fits no profile
+inline constexpr const char* too_large_to_read = "too_large_to_read";  // above the read cap: size known, value not read
+inline constexpr const char* unclassified = "unclassified";            // shared layout, value fits no profile
 inline constexpr const char* history_over_cap = "history_over_cap";
 inline constexpr const char* orphan = "orphan";                // related keys or index entries whose session is gone
 inline constexpr const char* wrong_shape = "wrong_shape";      // valid JSON that does not fit the profile

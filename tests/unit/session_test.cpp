@@ -11,7 +11,7 @@
 #include "report/stats.h"
 #include "session/filter.h"
 #include "session/profile.h"
-#include "session/scanner.h"
+#include "session/value_read.h"
 #include "util/clock.h"
 #include "util/errors.h"
 
@@ -31,11 +31,11 @@ KeyInfo string_key(const std::string& key, const std::string& raw, long long ttl
   KeyInfo k;
   k.key = key;
   k.role = "state";
-  k.type = "string";
+  k.type = KeyType::string;
   k.ttl_ms = ttl_ms;
   k.size = static_cast<long long>(raw.size());
   StoredValue v;
-  v.type = "string";
+  v.type = ValueType::string;
   v.raw = raw;
   k.value = v;
   return k;
@@ -55,11 +55,11 @@ KeyInfo hash_key(const std::string& key, const std::string& role,
   KeyInfo k;
   k.key = key;
   k.role = role;
-  k.type = "hash";
+  k.type = KeyType::hash;
   k.ttl_ms = ttl_ms;
   k.size = 100;
   StoredValue v;
-  v.type = "hash";
+  v.type = ValueType::hash;
   v.fields = std::move(fields);
   k.value = v;
   return k;
@@ -69,11 +69,11 @@ KeyInfo list_key(const std::string& key, std::vector<std::string> items, long lo
   KeyInfo k;
   k.key = key;
   k.role = "history";
-  k.type = "list";
+  k.type = KeyType::list;
   k.ttl_ms = ttl_ms;
   k.size = 200;
   StoredValue v;
-  v.type = "list";
+  v.type = ValueType::list;
   v.items = std::move(items);
   k.value = v;
   return k;
@@ -172,7 +172,7 @@ TEST_CASE("trt: history cap, JSON items, and a meta hash the app never gives a T
   CHECK(t.last_activity == 1763780500.0);
   CHECK(t.key_count() == 3);
   CHECK(t.size() == 400);
-  t.keys[2].type = "none";  // a missing key counts for neither keys nor size
+  t.keys[2].type = KeyType::none;  // a missing key counts for neither keys nor size
   CHECK(t.key_count() == 2);
   CHECK(t.size() == 300);
 }
@@ -279,7 +279,7 @@ TEST_CASE("the filter selects by id, glob, state, TTL, idle time and raw fields"
 
 TEST_CASE("values are presented decoded and masked unless revealed", "[session][value_view]") {
   StoredValue v;
-  v.type = "string";
+  v.type = ValueType::string;
   v.raw = R"({"current":"BOOK_EMAIL","data":{"name":"John Doe","email":"john@example.com","phone":"+1 415 555 7890"}})";
   json masked = present_value(v, profile("btrix"), false);
   CHECK(masked["encoding"] == "json");
@@ -291,21 +291,21 @@ TEST_CASE("values are presented decoded and masked unless revealed", "[session][
   CHECK(revealed["value"]["data"]["email"] == "john@example.com");
 
   StoredValue bin;
-  bin.type = "string";
+  bin.type = ValueType::string;
   bin.raw = std::string("\xff\x00\x01", 3);
   json b = present_value(bin, profile("btrix"), false);
   CHECK(b["encoding"] == "base64");
   CHECK(base64_decode(b["value"].get<std::string>()) == bin.raw);
 
   StoredValue text;
-  text.type = "string";
+  text.type = ValueType::string;
   text.raw = "call me at +44 20 7946 0958";
   json t = present_value(text, nullptr, false);
   CHECK(t["encoding"] == "text");
   CHECK(t["value"].get<std::string>().find("7946 0958") == std::string::npos);
 
   StoredValue hist;
-  hist.type = "list";
+  hist.type = ValueType::list;
   hist.items = {R"({"client_input":"I need help","therapist_response":"ok"})", "plain text"};
   json h = present_value(hist, profile("trt"), false);
   CHECK(h["encoding"] == "items");
@@ -313,7 +313,7 @@ TEST_CASE("values are presented decoded and masked unless revealed", "[session][
   CHECK(h["value"][1] == "plain text");
 
   StoredValue meta;
-  meta.type = "hash";
+  meta.type = ValueType::hash;
   meta.fields = {{"user_agent", "curl/8.5.0"}, {"stage_1_completion", R"({"goal_stated":true})"}};
   json m = present_value(meta, profile("trt"), false);
   CHECK(m["encoding"] == "fields");
@@ -321,7 +321,7 @@ TEST_CASE("values are presented decoded and masked unless revealed", "[session][
   CHECK(m["value"]["stage_1_completion"]["goal_stated"] == true);
 
   StoredValue z;
-  z.type = "zset";
+  z.type = ValueType::zset;
   z.scored = {{"user_1", 1763780500.0}};
   json zj = present_value(z, profile("trt"), false);
   CHECK(zj["encoding"] == "members");
@@ -340,15 +340,15 @@ TEST_CASE("decode_value: a nil reply is a key that vanished, not an empty value"
   redis::Reply nil;
   nil.type = redis::Reply::Type::nil;
   StoredValue out;
-  CHECK_FALSE(decode_value(nil, "string", out));
+  CHECK_FALSE(decode_value(nil, KeyType::string, out));
   redis::Reply err;
   err.type = redis::Reply::Type::error;
   err.str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-  CHECK_FALSE(decode_value(err, "string", out));
+  CHECK_FALSE(decode_value(err, KeyType::string, out));
   redis::Reply str;
   str.type = redis::Reply::Type::string;
   str.str = "{}";
-  CHECK(decode_value(str, "string", out));
+  CHECK(decode_value(str, KeyType::string, out));
   CHECK(out.raw == "{}");
   redis::Reply hash;
   hash.type = redis::Reply::Type::array;
@@ -359,7 +359,7 @@ TEST_CASE("decode_value: a nil reply is a key that vanished, not an empty value"
     hash.elements.push_back(e);
   }
   StoredValue h;
-  CHECK(decode_value(hash, "hash", h));
+  CHECK(decode_value(hash, KeyType::hash, h));
   CHECK(h.fields == std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"b", "2"}});
 }
 
