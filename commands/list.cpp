@@ -102,6 +102,7 @@ void run_list(Context& ctx, const ListFlags& flags) {
                             {"vanished_during_scan", c.vanished},
                             {"unclassified", c.unclassified}};
   sink->finish(summary);
+  for (const auto& d : c.denied) ctx.note("note: " + denied_note(d));
   if (c.vanished > 0) ctx.note(fmt::format("{} sessions expired or were deleted while scanning", c.vanished));
   if (!named.empty() && !limit_reached()) {
     std::string list;

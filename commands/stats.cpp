@@ -16,6 +16,7 @@ Runner setup_stats(CLI::App&) {
     Progress progress(ctx.show_progress(), "session keys scanned");
     StatsReport report = gather_stats(*client, profiles, [&](const ScanCounters& c) { progress.update(c.keys_seen); });
     progress.finish();
+    for (const auto& n : report.notes) ctx.note("note: " + n);
     switch (ctx.format()) {
       case Format::table:
         *ctx.out << render_stats(report, ctx.term, ctx.global.reveal);

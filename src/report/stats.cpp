@@ -90,6 +90,7 @@ StatsReport gather_stats(redis::Client& client, const ProfileSet& profiles,
       },
       [&](const Orphan& o) { ++r.for_profile(o.profile).orphans; });
   r.vanished = scanner.counters().vanished;
+  for (const auto& d : scanner.counters().denied) r.notes.push_back(denied_note(d));
   return r;
 }
 

@@ -47,6 +47,7 @@ struct ProfileStats {
 struct StatsReport {
   std::vector<ProfileStats> profiles;  // selected profiles in order, then "unknown" when any
   long long vanished = 0;
+  std::vector<std::string> notes;  // what could not be read and why (profiles the ACL user may not read)
   ProfileStats& for_profile(const std::string& name);
 };
 

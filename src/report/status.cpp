@@ -136,6 +136,7 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
     }
     return true;
   });
+  for (const auto& d : scanner.counters().denied) r.notes.push_back(denied_note(d));
   return r;
 }
 
