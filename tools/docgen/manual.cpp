@@ -11,6 +11,7 @@
 
 #include "json/probe.h"
 #include "mask/mask.h"
+#include "session/batch_codec.h"
 #include "session/profile.h"
 #include "util/duration.h"
 #include "util/errors.h"
@@ -248,6 +249,17 @@ Section read_only(const Facts& facts) {
                  "blocks the server while it walks the whole keyspace), and read them with pipelined read commands "
                  "such as `TYPE`, `PTTL`, `GET`, `HGETALL` and `LRANGE`; `status` also reads `INFO` and `CONFIG GET`.",
                  which)),
+             para(fmt::format(
+                 "Values of unknown size are read with care, so that one huge key cannot stop a command or use up "
+                 "memory. A string is first read up to {} KiB (`GETRANGE`); a longer one is measured with `STRLEN` "
+                 "before it is read, and one above {} MiB is not read at all: the session is listed with its size "
+                 "and the problem `too_large_to_read`, which `doctor` reports, and the scan goes on. Lists, hashes, "
+                 "sets and sorted sets are read as their length (`LLEN`, `HLEN`, `SCARD`, `ZCARD`) and their first "
+                 "{} elements (`LRANGE`, `HSCAN`, `SSCAN`, `ZRANGE`); `history_over_cap` counts the whole list.",
+                 kFirstReadBytes / 1024, kValueReadCap / (1024 * 1024), kAggregateWindow)),
+             para("An ACL user that may read only some key patterns (such as `~state:*`) gets what it may read: a "
+                  "profile whose keys are denied is skipped with a note naming the profile and its key layout, and "
+                  "the command exits 4 only when it may read none of the selected profiles."),
              para("On Redis 7.2 and later they first turn on `CLIENT NO-TOUCH` for their connection, so that "
                   "reading does not update the keys' LRU/LFU idle clock and browsing sessions does not change which "
                   "keys `maxmemory` eviction picks."),
