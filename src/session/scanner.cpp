@@ -25,8 +25,15 @@ SessionScanner::SessionScanner(redis::Client& client, const ProfileSet& profiles
     : client_(client), profiles_(profiles), options_(std::move(options)) {}
 
 std::string SessionScanner::scan_glob() const {
+  std::vector<const Profile*> all;
+  for (const auto& p : profiles_.all()) all.push_back(&p);
+  return scan_glob(all);
+}
+
+std::string SessionScanner::scan_glob(const std::vector<const Profile*>& profiles) const {
   std::string glob;
-  for (const auto& p : profiles_.all()) {
+  for (const Profile* pp : profiles) {
+    const Profile& p = *pp;
     std::vector<std::string> globs{p.primary.pattern.scan_glob()};
     if (options_.find_orphans) {
       for (const auto& r : p.related) globs.push_back(r.pattern.scan_glob());
@@ -63,9 +70,6 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
   BoundedQueue<Batch> planned(kQueued);
   BoundedQueue<Batch> batches(kQueued);
   std::exception_ptr scan_error, plan_error, fetch_error;
-  redis::ScanRequest req;
-  req.pattern = scan_glob();
-  req.count = options_.scan_count;
   // A key-restricted ACL user reads what it may: denied profiles are skipped and named, and only a
   // user who may read no selected profile at all is refused.
   const std::vector<const Profile*> readable = readable_profiles();
@@ -78,6 +82,9 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
                     "those key patterns (ACL SETUSER … %R~PATTERN) or choose readable ones with --profile",
                     which));
   }
+  redis::ScanRequest req;
+  req.pattern = scan_glob(readable);  // only the layouts that can be read
+  req.count = options_.scan_count;
   std::unique_ptr<redis::KeyStream> stream = client_.open_scan(req);
   const PlanOptions plan_options{options_.fetch_values, options_.find_orphans, options_.id_glob};
 

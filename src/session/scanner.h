@@ -66,6 +66,7 @@ class SessionScanner {
 
  private:
   struct Batch;
+  std::string scan_glob(const std::vector<const Profile*>& profiles) const;
   // I/O half, on the fetch thread: runs the planned pipeline and the rare follow-up round trips.
   void fetch(Batch& batch);
   // CPU half, on the caller's thread: builds sessions from the replies and calls back.
