@@ -219,11 +219,10 @@ int run_main(int argc, char** argv) {
   CliApp cli = build_cli();
   Context ctx;
   ctx.out = &std::cout;
-  ctx.err = &std::cerr;
-  auto fail = [argc, argv](const std::string& message, ExitCode code) {
+  auto fail = [argc, argv, &ctx](const std::string& message, ExitCode code) {
     std::string text = scrub_secrets(message, argc, argv);
     std::erase(text, kListMark);
-    std::cerr << "sessionctl: error: " << text << '\n';
+    ctx.term.printer().line("sessionctl: error: " + text);
     return static_cast<int>(code);
   };
   // Points at the chosen subcommand's help when there is one.
@@ -257,7 +256,8 @@ int run_main(int argc, char** argv) {
                                   hint.empty() ? "; see 'sessionctl --help'" : fmt::format(": did you mean {}?", hint)),
                       ExitCode::usage);
         }
-        std::cerr << cli.app->help();
+        std::string help = cli.app->help();
+        ctx.term.printer().line(help.substr(0, help.find_last_not_of('\n') + 1));
         return fail("no command given: pick one of the commands above", ExitCode::usage);
       }
       return fail(std::string(e.what()) + "; see " + help_hint(), ExitCode::usage);
@@ -297,7 +297,7 @@ int run_main(int argc, char** argv) {
     ctx.term = Terminal::detect(ctx.global.no_color);
     parse_format(ctx.global.output);
     // Not silenced by --quiet: whoever reads the output must know it holds raw personal data.
-    if (ctx.global.reveal) std::cerr << "sessionctl: warning: --reveal: personal data is shown unmasked\n";
+    if (ctx.global.reveal) ctx.term.printer().line("sessionctl: warning: --reveal: personal data is shown unmasked");
     for (auto& [sub, runner] : cli.runners) {
       if (sub->parsed()) {
         runner(ctx);

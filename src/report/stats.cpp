@@ -189,4 +189,8 @@ std::string render_stats(const StatsReport& r, const Terminal& term, bool reveal
   return out;
 }
 
+json StatsReport::to_json() const { return stats_to_json(*this, reveal); }
+
+std::string StatsReport::to_table(const Terminal& term) const { return render_stats(*this, term, reveal); }
+
 }  // namespace sessionctl

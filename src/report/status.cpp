@@ -237,4 +237,8 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   return out;
 }
 
+nlohmann::json StatusReport::to_json() const { return status_to_json(*this); }
+
+std::string StatusReport::to_table(const Terminal& term) const { return render_status(*this, term); }
+
 }  // namespace sessionctl

@@ -57,18 +57,28 @@ sessionctl::RecordStreamSpec test_spec() {
   spec.version = 3;
   spec.items_key = "sessions";
   spec.columns = {{"ID", Align::left}, {"KEYS", Align::right}, {"PROFILE", Align::left}};
-  spec.footer = [](const json& summary, const Terminal&) {
-    return "total: " + std::to_string(summary.at("count").get<int>()) + "\n";
-  };
   return spec;
 }
+
+// A summary whose footer is "total: N".
+class TestSummary : public sessionctl::Report {
+ public:
+  explicit TestSummary(json value) : value_(std::move(value)) {}
+  json to_json() const override { return value_; }
+  std::string to_table(const Terminal&) const override {
+    return "total: " + std::to_string(value_.at("count").get<int>()) + "\n";
+  }
+
+ private:
+  json value_;
+};
 
 std::string run_sink(Format format, const std::vector<json>& records, const json& summary, int width = 0) {
   std::ostringstream out;
   Terminal term = Terminal::plain(width);
   auto sink = sessionctl::make_record_sink(format, out, term, test_spec());
   for (const auto& r : records) sink->add(TestRecord(r));
-  sink->finish(summary);
+  sink->finish(TestSummary(summary));
   return out.str();
 }
 
