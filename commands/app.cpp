@@ -1,10 +1,13 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
+#include <ostream>
 
 #include "registry.h"
 #include "util/errors.h"
+#include "util/fd_output.h"
 #include "util/interrupt.h"
 
 namespace sessionctl::cli {
@@ -215,10 +218,16 @@ std::string unescape_arg(const std::string& arg) {
 }
 
 int run_main(int argc, char** argv) {
+  guard_standard_fds();
   install_interrupt_handler();
   CliApp cli = build_cli();
+  // Results go to stdout through a buffer that throws on a failed write, so a full disk or a closed
+  // pipe stops the command at once instead of being ignored (std::cout would only set a flag).
+  FdOutputBuf stdout_buf(STDOUT_FILENO, isatty(STDOUT_FILENO) == 1);
+  std::ostream out(&stdout_buf);
+  out.exceptions(std::ios::badbit);  // rethrows the buffer's WriteError / OutputClosed to the writer
   Context ctx;
-  ctx.out = &std::cout;
+  ctx.out = &out;
   auto fail = [argc, argv, &ctx](const std::string& message, ExitCode code) {
     std::string text = scrub_secrets(message, argc, argv);
     std::erase(text, kListMark);
@@ -242,11 +251,17 @@ int run_main(int argc, char** argv) {
       }
       cli.app->parse(args);
     } catch (const CLI::CallForHelp& e) {
-      return cli.app->exit(e);
+      int code = cli.app->exit(e, out);
+      out.flush();
+      return code;
     } catch (const CLI::CallForAllHelp& e) {
-      return cli.app->exit(e);
+      int code = cli.app->exit(e, out);
+      out.flush();
+      return code;
     } catch (const CLI::CallForVersion& e) {
-      return cli.app->exit(e);
+      int code = cli.app->exit(e, out);
+      out.flush();
+      return code;
     } catch (const CLI::RequiredError& e) {
       if (cli.app->get_subcommands().empty()) {
         std::string word = first_word(*cli.app, argc, argv);
@@ -301,13 +316,25 @@ int run_main(int argc, char** argv) {
     for (auto& [sub, runner] : cli.runners) {
       if (sub->parsed()) {
         runner(ctx);
-        std::cout.flush();
+        out.flush();
         return 0;
       }
     }
     return fail("no command given; see 'sessionctl --help'", ExitCode::usage);
+  } catch (const OutputClosed&) {
+    return 0;  // the reader stopped reading (list | head): nothing to report
   } catch (const Error& e) {
-    std::cout.flush();
+    // What was printed before the error still goes out; a failure to write it is the error to report.
+    if (out.good()) {
+      try {
+        out.flush();
+      } catch (const OutputClosed&) {
+        return fail(e.what(), e.code());
+      } catch (const WriteError& w) {
+        fail(w.what(), w.code());
+        return fail(e.what(), e.code());
+      }
+    }
     return fail(e.what(), e.code());
   } catch (const std::bad_alloc&) {
     return fail("out of memory", ExitCode::check_failed);

@@ -20,7 +20,12 @@ Runner setup_doctor(CLI::App&) {
                                      [&](const ScanCounters& c) { progress.update(c.keys_seen); });
     progress.finish();
     for (const auto& n : status.notes) ctx.note("note: " + n);
-    ctx.emit(report);
+    try {
+      ctx.emit(report);
+    } catch (const OutputClosed&) {
+      // The reader stopped early (doctor | head): the check's verdict still decides the exit code.
+      if (report.ok()) throw;
+    }
     if (!report.ok())
       throw CheckFailed(fmt::format("{} found", count_of(static_cast<long long>(report.findings.size()), "problem")));
   };

@@ -63,7 +63,9 @@ Section exit_status() {
               item(code(ExitCode::ok), "Success."),
               item(code(ExitCode::check_failed),
                    "A check failed (`doctor` found a problem), or some of the items a command worked on failed. An "
-                   "error reply from the server that none of the codes below names also exits 1."),
+                   "error reply from the server that none of the codes below names also exits 1, and so does "
+                   "output that could not be written (a full disk, a closed standard output): `sessionctl: error: "
+                   "cannot write to standard output: ...`, and the command stops at that write."),
               item(code(ExitCode::usage),
                    "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
                    "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
@@ -85,6 +87,9 @@ Section exit_status() {
                    "profile has); the error suggests close matches."),
               item(code(ExitCode::interrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM."),
               para("Every error is one line on standard error, `sessionctl: error: ...`, naming what to do next."),
+              para("A reader that stops reading (`sessionctl list | head -1`) is not an error: at the first write "
+                   "after the pipe closed, sessionctl stops the scan and exits quietly with 0, as ripgrep does, so "
+                   "the rest of the keyspace is not read. `doctor` keeps its verdict: 1 when it found problems."),
           }};
 }
 
