@@ -489,8 +489,9 @@ Section description(const Facts& facts) {
                   "sessions in: on-call engineers, deploy pipelines and scripts. It knows how each supported store "
                   "lays out its keys (see PROFILES), so it deals in sessions, not keys."),
              para("Global options (see GLOBAL OPTIONS) may be given before or after the command: `sessionctl -u URL "
-                  "list` and `sessionctl list -u URL` are the same. `sessionctl COMMAND --help` prints a command's "
-                  "options.")}};
+                  "list` and `sessionctl list -u URL` are the same. `sessionctl COMMAND --help` (or `sessionctl help "
+                  "COMMAND`) prints a command's options. Flags take no value (`--wide`, never `--wide=yes`); numeric "
+                  "options take a whole number (`--limit 20`).")}};
   if (has(facts, "status") && has(facts, "list")) {
     s.blocks.push_back(para("A first look at a store:"));
     std::vector<std::string> lines = {"sessionctl status", "sessionctl list --wide --limit 20"};
