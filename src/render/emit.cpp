@@ -9,7 +9,7 @@ namespace sessionctl {
 void emit(const Report& report, Format format, std::ostream& out, const Terminal& term) {
   switch (format) {
     case Format::table:
-      out << report.to_table(term);
+      out << safe_rendering(report.to_table(term));
       break;
     case Format::json:
       out << dump_json(report.to_json(), true) << '\n';

@@ -96,7 +96,7 @@ class TableSink : public RecordSink {
 
   void finish(const Report& summary) override {
     flush();
-    out_ << summary.to_table(term_);
+    out_ << safe_rendering(summary.to_table(term_));
     out_.flush();
   }
 
@@ -109,7 +109,7 @@ class TableSink : public RecordSink {
     widths_ = table.natural_widths();
     std::string text = table.render(term_);
     if (printed_header_) text.erase(0, text.find('\n') + 1);
-    out_ << text;
+    out_ << safe_rendering(text);
     printed_header_ = true;
     rows_.clear();
   }

@@ -34,9 +34,10 @@ Terminal Terminal::detect(bool no_color) {
   return t;
 }
 
-Terminal Terminal::plain(int width) {
+Terminal Terminal::plain(int width, bool color) {
   Terminal t;
   t.width_ = width;
+  t.color_ = color;
   t.printer_ = std::make_shared<LinePrinter>(std::cerr, false);
   return t;
 }
@@ -159,13 +160,30 @@ bool is_bidi_or_separator(char32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
 }
 
+// Length of the colour sequence at s[i] when it is one that Terminal::paint() writes ("\033[31m"), else 0.
+// Only these pass a rendered table unescaped: none of them moves the cursor, hides text or sets a title.
+std::size_t own_colour_length(const std::string& s, std::size_t i) {
+  for (const char* code : {"0", "1", "2", "31", "32", "33", "36"}) {
+    std::string seq = std::string("\033[") + code + "m";
+    if (s.compare(i, seq.size(), seq) == 0) return seq.size();
+  }
+  return 0;
+}
+
 // The one escaper behind printable() and terminal_safe(): invalid UTF-8 bytes, C0/C1 controls, DEL and
 // bidi controls become visible escapes.
-std::string escape(std::string_view text, bool escape_backslash, bool keep_newlines) {
+std::string escape(std::string_view text, bool escape_backslash, bool keep_newlines, bool allow_own_colour = false) {
   std::string out;
   out.reserve(text.size());
   const std::string s(text);
   for (std::size_t i = 0; i < s.size();) {
+    if (allow_own_colour && s[i] == '\033') {
+      if (std::size_t len = own_colour_length(s, i)) {
+        out.append(s, i, len);
+        i += len;
+        continue;
+      }
+    }
     char32_t cp = 0;
     std::size_t len = utf8_decode(s, i, cp);
     if (len == 0) {
@@ -198,5 +216,7 @@ std::string escape(std::string_view text, bool escape_backslash, bool keep_newli
 std::string printable(const std::string& text) { return escape(text, true, false); }
 
 std::string terminal_safe(std::string_view text, bool keep_newlines) { return escape(text, false, keep_newlines); }
+
+std::string safe_rendering(std::string_view text) { return escape(text, false, true, true); }
 
 }  // namespace sessionctl

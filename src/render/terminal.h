@@ -16,7 +16,7 @@ class Terminal {
   // Looks at the real process: isatty, NO_COLOR, TERM=dumb, COLUMNS; no_color forces colour off.
   static Terminal detect(bool no_color);
   // A terminal with fixed properties, for tests and for output that is not a tty.
-  static Terminal plain(int width = 0);
+  static Terminal plain(int width = 0, bool color = false);
 
   bool stdout_is_tty() const { return stdout_tty_; }
   bool stderr_is_tty() const { return stderr_tty_; }
@@ -52,5 +52,9 @@ std::string printable(const std::string& text);
 // and invalid UTF-8 escaped as printable() does, backslashes left alone (printable()'s output passes
 // unchanged). Newlines and tabs stay when keep_newlines.
 std::string terminal_safe(std::string_view text, bool keep_newlines = true);
+
+// A rendered table or report on its way to stdout: terminal_safe(), except that the colours paint()
+// writes pass. Whatever a renderer forgot to escape (a profile name from --profiles-file) is caught here.
+std::string safe_rendering(std::string_view text);
 
 }  // namespace sessionctl

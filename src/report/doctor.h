@@ -29,10 +29,10 @@ struct Finding {
   std::string code;     // no_ttl, corrupt_json, orphan, persistence_off, …
   std::string profile;  // empty for server-wide findings
   std::string message;  // what is wrong, in words
-  std::string fix;      // the command that fixes it
+  std::string fix;      // a command line that fixes it, runnable as is but for CAPITAL placeholders (ID…, USER)
   long long count = 1;
   std::vector<std::string> examples;  // up to a few ids or keys, masked unless revealed
-  std::string note;                   // prose beside the fix (e.g. why it names no ids); may be empty
+  std::string note = {};              // prose beside the fix, never in it ("look at them first…"); may be empty
 };
 
 struct DoctorReport : Report {

@@ -148,7 +148,12 @@ Section output() {
                    "standard error. `-o` picks the format:"),
               item("`table`",
                    "The default: aligned columns for people, coloured on a terminal. Its layout may change "
-                   "between versions; scripts should use `json` or `jsonl`."),
+                   "between versions; scripts should use `json` or `jsonl`. On a terminal a table fits `COLUMNS` "
+                   "(or the window): the widest text columns are cut with `…`, numbers never. Control characters, "
+                   "C1 controls and bidirectional controls in ids, keys, values and profile names are shown "
+                   "escaped (`\\x1b`, `\\u202e`) in tables and in messages on standard error, so a stored "
+                   "value cannot move the cursor, retitle the window or reorder what is shown; JSON carries them "
+                   "as they are."),
               item("`json`",
                    "One JSON document. Every document is an object whose `\"schema\"` names it (for "
                    "example `\"sessionctl.list\"`) and whose `\"version\"` is an integer. Changing or "
@@ -165,6 +170,13 @@ Section output() {
                      "not known or not valid is `null`."),
               bullet("Sizes are bytes, in fields ending in `_bytes` such as `size_bytes`."),
               bullet("A value that is not valid UTF-8 is given in base64 and its `encoding` says so."),
+              bullet("`doctor`'s findings (`sessionctl.doctor`, one per line with `jsonl`) have `severity` "
+                     "(`error` or `warning`), `code`, `profile` (null for the server's configuration), `message`, "
+                     "`count`, `examples`, `fix` and, when there is something to say, `note`. `fix` is one command "
+                     "line to run as it is, no prose around it; words in capitals (`ID…`, `KEY`, `USER`, `BYTES`) "
+                     "are placeholders to fill in, and when every affected id is known they are already filled in. "
+                     "`note` is the prose that goes with the fix (what to look at first, an alternative, why no "
+                     "ids are named)."),
               bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
                      "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
                      "longer find the personal data in it; `--reveal` shows it as `text`. Its `reason` says why, "
