@@ -1,7 +1,5 @@
 #include "context.h"
 
-#include <ostream>
-
 #include "redis/options.h"
 
 namespace sessionctl::cli {
@@ -18,8 +16,9 @@ std::unique_ptr<redis::Client> Context::connect() const {
   const ResolvedConnection& rc = resolved();
   if (rc.options.scheme == redis::Scheme::tls && rc.options.tls.insecure) {
     // Not silenced by --quiet: an unverified connection is a risk the operator must always see.
-    *err << "sessionctl: warning: --insecure: TLS certificate and host name are NOT verified; "
-            "anyone on the path can read this session data\n";
+    term.printer().line(
+        "sessionctl: warning: --insecure: TLS certificate and host name are NOT verified; "
+        "anyone on the path can read this session data");
   }
   return redis::connect(rc.options);
 }
@@ -38,11 +37,11 @@ ProfileSet Context::profiles() const {
 }
 
 void Context::warn(const std::string& message) const {
-  if (!global.quiet) *err << "sessionctl: warning: " << message << '\n';
+  if (!global.quiet) term.printer().line("sessionctl: warning: " + message);
 }
 
 void Context::note(const std::string& message) const {
-  if (!global.quiet) *err << "sessionctl: " << message << '\n';
+  if (!global.quiet) term.printer().line("sessionctl: " + message);
 }
 
 }  // namespace sessionctl::cli

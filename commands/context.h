@@ -9,6 +9,7 @@
 
 #include "config/settings.h"
 #include "redis/client.h"
+#include "render/emit.h"
 #include "render/format.h"
 #include "render/terminal.h"
 #include "session/profile.h"
@@ -18,8 +19,7 @@ namespace sessionctl::cli {
 struct Context {
   GlobalOptions global;
   Terminal term = Terminal::plain();
-  std::ostream* out = nullptr;  // results only
-  std::ostream* err = nullptr;  // progress, warnings, errors
+  std::ostream* out = nullptr;  // results only; stderr goes through term.printer()
 
   Format format() const { return parse_format(global.output); }
   // Resolves the URL/password/TLS flags and connects; prints the --insecure warning.
@@ -38,6 +38,8 @@ struct Context {
   void warn(const std::string& message) const;
   // An informational line on stderr, unless --quiet.
   void note(const std::string& message) const;
+  // Writes a command's result to stdout in the chosen --output format.
+  void emit(const Report& report) const { sessionctl::emit(report, format(), *out, term); }
 
   // Filled by the first resolved(); kept public so Context stays an aggregate.
   mutable std::optional<ResolvedConnection> resolved_cache;

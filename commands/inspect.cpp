@@ -8,7 +8,7 @@
 #include "mask/mask.h"
 #include "redis/reply.h"
 #include "registry.h"
-#include "render/records.h"
+#include "render/session_detail.h"
 #include "render/session_view.h"
 #include "session/key_pattern.h"
 #include "session/scanner.h"
@@ -165,34 +165,16 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
   ProfileSet profiles = ctx.profiles();
   auto client = ctx.connect_no_touch();
   SessionScanner scanner(*client, profiles, ScanOptions{});
-  std::vector<nlohmann::json> details;
-  std::vector<std::string> missing;
+  SessionDetailReport report;
+  std::vector<std::string>& missing = report.missing;
   for (const auto& raw : flags.targets) {
     const std::string target = unescape_arg(raw);
     auto sessions = resolve(*client, scanner, profiles, target);
     if (sessions.empty()) missing.push_back(target);
-    for (const auto& s : sessions) details.push_back(session_detail_json(s, ctx.global.reveal));
+    for (const auto& s : sessions) report.sessions.push_back(session_detail_json(s, ctx.global.reveal));
   }
-  switch (ctx.format()) {
-    case Format::table:
-      for (std::size_t i = 0; i < details.size(); ++i) {
-        if (i) *ctx.out << "\n";
-        *ctx.out << render_session_detail(details[i], ctx.term);
-      }
-      break;
-    case Format::json: {
-      nlohmann::json doc = json_document("sessionctl.inspect", 1);
-      doc["sessions"] = details;
-      doc["missing"] = missing;
-      *ctx.out << dump_json(doc, true) << '\n';
-      break;
-    }
-    case Format::jsonl:
-      for (const auto& d : details) *ctx.out << dump_json(d, false) << '\n';
-      break;
-  }
+  ctx.emit(report);
   if (!missing.empty()) {
-    ctx.out->flush();
     const std::string& first = missing.front();
     auto close = suggestions(*client, profiles, first);
     std::string hint;

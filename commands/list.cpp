@@ -2,13 +2,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
 #include <ostream>
 #include <set>
 
 #include "registry.h"
 #include "render/progress.h"
 #include "render/records.h"
+#include "render/session_list.h"
 #include "render/session_view.h"
 #include "selection.h"
 #include "session/scanner.h"
@@ -42,7 +42,7 @@ void run_list(Context& ctx, const ListFlags& flags) {
   opts.fetch_values = wide || filter.needs_values();
   opts.id_glob = filter.scan_id_glob();
   // On a terminal the rows themselves show progress; when stdout is piped, stderr gets a progress line.
-  Progress progress(ctx.show_progress() && !ctx.term.stdout_is_tty(), "session keys scanned");
+  Progress progress(ctx.term.printer(), ctx.show_progress() && !ctx.term.stdout_is_tty(), "session keys scanned");
   opts.progress = [&](const ScanCounters& c) { progress.update(c.keys_seen); };
   SessionScanner scanner(*client, profiles, opts);
 
@@ -50,27 +50,14 @@ void run_list(Context& ctx, const ListFlags& flags) {
   spec.schema = "sessionctl.list";
   spec.items_key = "sessions";
   spec.columns = session_list_columns(wide);
-  spec.footer = [](const nlohmann::json& summary, const Terminal& term) {
-    std::string problems;
-    for (const auto& [name, n] : summary["problems"].items()) {
-      problems += fmt::format("{}{} {}", problems.empty() ? "" : ", ", n.get<long long>(), name);
-    }
-    long long n = summary["sessions"].get<long long>();
-    return term.paint(Style::dim, fmt::format("{} session{}{}\n", n, n == 1 ? "" : "s",
-                                              problems.empty() ? "" : " (" + problems + ")"));
-  };
   auto sink = make_record_sink(ctx.format(), *ctx.out, ctx.term, spec);
 
   double now = unix_now();
-  long long emitted = 0;
-  std::map<std::string, long long> by_profile;
-  std::map<std::string, long long> problems;  // problem name -> sessions listed with it
+  SessionListSummary summary;
   std::vector<SessionRow> buffered;
-  auto limit_reached = [&] { return filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit; };
+  auto limit_reached = [&] { return filter.limit && static_cast<std::size_t>(summary.sessions) >= *filter.limit; };
   auto emit = [&](const SessionRow& row) {
-    ++emitted;
-    ++by_profile[row.profile];
-    for (const auto& p : row.problems) ++problems[p];
+    summary.add(row);
     sink->add(row);
   };
   std::set<std::string> named(filter.ids.begin(), filter.ids.end());  // ids given on the command line, not yet seen
@@ -96,22 +83,22 @@ void run_list(Context& ctx, const ListFlags& flags) {
   }
   progress.finish();
   const ScanCounters& c = scanner.counters();
-  nlohmann::json summary = {{"sessions", emitted},
-                            {"by_profile", by_profile},
-                            {"problems", problems},
-                            {"vanished_during_scan", c.vanished},
-                            {"unclassified", c.unclassified}};
+  summary.vanished_during_scan = c.vanished;
+  summary.unclassified = c.unclassified;
   sink->finish(summary);
   for (const auto& d : c.denied) ctx.note("note: " + denied_note(d));
-  if (c.vanished > 0) ctx.note(fmt::format("{} sessions expired or were deleted while scanning", c.vanished));
+  if (c.vanished > 0) {
+    ctx.note(fmt::format("{} expired or {} deleted while scanning", count_of(c.vanished, "session"),
+                         c.vanished == 1 ? "was" : "were"));
+  }
   if (!named.empty() && !limit_reached()) {
     std::string list;
     for (const auto& id : named) list += (list.empty() ? "'" : ", '") + printable(id) + "'";
     throw NotFoundError(fmt::format("no session {}; try 'sessionctl list --match GLOB'", list));
   }
   if (c.unclassified > 0) {
-    ctx.warn(fmt::format("{} sessions could not be classified (profile 'unknown'); see 'sessionctl doctor'",
-                         c.unclassified));
+    ctx.warn(fmt::format("{} could not be classified (profile 'unknown'); see 'sessionctl doctor'",
+                         count_of(c.unclassified, "session")));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,14 @@ CliApp build_cli();
 // CLI11 reads an argument written "[a,b]" as a list; run_main marks such arguments so that an id like
 // "[abc]" survives parsing, and the commands take the mark off with this.
 std::string unescape_arg(const std::string& arg);
+
+// The check every numeric flag (type name N) carries: digits only, within [min, max], so "5x", "x" and
+// "-1" get one plain message ("'5x' is not a whole number of 0 or more") instead of CLI11's.
+CLI::Validator whole_number(long long min, long long max);
+
+// "--wide=yes": CLI11 would read the value as a boolean ("--wide=no" turning it off); a flag takes no
+// value, so the message refusing the first "--flag=value" among `args` (any command's flag), if any.
+std::optional<std::string> flag_with_value(const CLI::App& app, const std::vector<std::string>& args);
 
 // Parses argv, runs the chosen subcommand and maps any error to its exit code and one stderr line.
 int run_main(int argc, char** argv);

@@ -33,7 +33,7 @@ void add_selection_flags(CLI::App& app, SelectionFlags& f) {
          "--limit", [&f](const long long& n) { f.limit = static_cast<std::size_t>(n); }, "stop after N sessions")
       ->group(group)
       ->type_name("N")
-      ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
+      ->check(whole_number(0, std::numeric_limits<long long>::max()));
 }
 
 }  // namespace sessionctl::cli

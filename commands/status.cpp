@@ -1,10 +1,7 @@
 // sessionctl status: reachable?, server, persistence, memory, sessions per profile.
 #include "report/status.h"
 
-#include <ostream>
-
 #include "registry.h"
-#include "render/records.h"
 
 namespace sessionctl::cli {
 
@@ -17,18 +14,10 @@ Runner setup_status(CLI::App&) {
     StatusReport report = gather_status(*client, profiles, no_touch);
     report.url = redis::redacted_url(rc.options);
     report.url_source = rc.url_source;
-    switch (ctx.format()) {
-      case Format::table:
-        *ctx.out << render_status(report, ctx.term);
-        // Notes are about this run, not results: stderr, silenced by --quiet (json keeps them in "notes").
-        for (const auto& n : report.notes) ctx.note("note: " + n);
-        break;
-      case Format::json:
-        *ctx.out << dump_json(status_to_json(report), true) << '\n';
-        break;
-      case Format::jsonl:
-        *ctx.out << dump_json(status_to_json(report), false) << '\n';
-        break;
+    ctx.emit(report);
+    // Notes are about this run, not results: stderr, silenced by --quiet (JSON carries them in "notes").
+    if (ctx.format() == Format::table) {
+      for (const auto& n : report.notes) ctx.note("note: " + n);
     }
   };
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "util/duration.h"
@@ -19,12 +20,30 @@ EnvLookup process_env() {
 }
 
 std::string read_password_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw UsageError(fmt::format("password file {} is a directory: give the file that holds the password", path));
+  }
   std::ifstream in(path);
   if (!in) throw UsageError(fmt::format("cannot read password file {}: check the path and permissions", path));
   std::string line;
-  std::getline(in, line);
+  if (!std::getline(in, line) && !in.eof()) {
+    throw UsageError(fmt::format("cannot read password file {}: check the path and permissions", path));
+  }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) throw UsageError(fmt::format("password file {} is empty", path));
+  if (line.empty()) {
+    // Only the first line is read, so a password below a blank line would be silently ignored.
+    std::string rest;
+    while (std::getline(in, rest)) {
+      if (rest.find_first_not_of(" \t\r") != std::string::npos) {
+        throw UsageError(
+            fmt::format("password file {} starts with a blank line: the password must be on the first "
+                        "line",
+                        path));
+      }
+    }
+    throw UsageError(fmt::format("password file {} is empty", path));
+  }
   return line;
 }
 

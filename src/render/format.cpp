@@ -13,4 +13,8 @@ Format parse_format(const std::string& name) {
   throw UsageError(fmt::format("unknown output format '{}': use table, json or jsonl", name));
 }
 
+std::string count_of(long long n, const std::string& singular, const std::string& plural) {
+  return fmt::format("{} {}", n, n == 1 ? singular : plural.empty() ? singular + "s" : plural);
+}
+
 }  // namespace sessionctl

@@ -4,8 +4,9 @@
 
 namespace sessionctl {
 
-Progress::Progress(bool enabled, std::string what, long long total)
-    : enabled_(enabled),
+Progress::Progress(LinePrinter& printer, bool enabled, std::string what, long long total)
+    : printer_(printer),
+      enabled_(enabled),
       what_(std::move(what)),
       total_(total),
       start_(std::chrono::steady_clock::now()),
@@ -25,17 +26,11 @@ void Progress::update(long long done) {
     line += fmt::format(", {:.0f}%, ETA {:.0f}s", 100.0 * static_cast<double>(done) / static_cast<double>(total_),
                         static_cast<double>(total_ - done) / rate);
   }
-  std::fprintf(stderr, "\r\033[K%s", line.c_str());
-  std::fflush(stderr);
-  drawn_ = true;
+  printer_.progress(line);
 }
 
 void Progress::finish() {
-  if (drawn_) {
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-    drawn_ = false;
-  }
+  if (enabled_) printer_.clear_progress();
 }
 
 }  // namespace sessionctl

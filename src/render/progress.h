@@ -3,15 +3,16 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
 #include <string>
+
+#include "render/line_printer.h"
 
 namespace sessionctl {
 
 class Progress {
  public:
-  // `enabled` is false when stderr is not a tty or --quiet was given. `total` 0 = unknown.
-  Progress(bool enabled, std::string what, long long total = 0);
+  // Draws through `printer`; `enabled` is false when stderr is not a tty or --quiet was given. `total` 0 = unknown.
+  Progress(LinePrinter& printer, bool enabled, std::string what, long long total = 0);
   ~Progress();
   // Records that `done` items are finished; redraws at most five times a second.
   void update(long long done);
@@ -19,11 +20,11 @@ class Progress {
   void finish();
 
  private:
+  LinePrinter& printer_;
   bool enabled_;
   std::string what_;
   long long total_;
   std::chrono::steady_clock::time_point start_, last_;
-  bool drawn_ = false;
 };
 
 }  // namespace sessionctl

@@ -94,9 +94,9 @@ class TableSink : public RecordSink {
     if (rows_.size() >= kTableChunk) flush();
   }
 
-  void finish(const nlohmann::json& summary) override {
+  void finish(const Report& summary) override {
     flush();
-    if (spec_.footer) out_ << spec_.footer(summary, term_);
+    out_ << safe_rendering(summary.to_table(term_));
     out_.flush();
   }
 
@@ -109,7 +109,7 @@ class TableSink : public RecordSink {
     widths_ = table.natural_widths();
     std::string text = table.render(term_);
     if (printed_header_) text.erase(0, text.find('\n') + 1);
-    out_ << text;
+    out_ << safe_rendering(text);
     printed_header_ = true;
     rows_.clear();
   }
@@ -134,9 +134,10 @@ class JsonSink : public RecordSink {
     first_ = false;
   }
 
-  void finish(const nlohmann::json& summary) override {
+  void finish(const Report& summary) override {
     if (!started_) start();
-    out_ << (first_ ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent(dump_json(summary, true)) << "\n}\n";
+    out_ << (first_ ? "],\n" : "\n  ],\n") << "  \"summary\": " << indent(dump_json(summary.to_json(), true))
+         << "\n}\n";
     out_.flush();
   }
 
@@ -171,7 +172,7 @@ class JsonLinesSink : public RecordSink {
     buf_ += '\n';
     if (buf_.size() > (1u << 16)) flush();
   }
-  void finish(const nlohmann::json&) override {
+  void finish(const Report&) override {
     flush();
     out_.flush();
   }

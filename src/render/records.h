@@ -2,13 +2,13 @@
 // a table, one JSON document with a schema name and version, or JSON lines.
 #pragma once
 
-#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "render/emit.h"
 #include "render/format.h"
 #include "render/table.h"
 #include "render/terminal.h"
@@ -40,8 +40,8 @@ class RecordSink {
   virtual ~RecordSink() = default;
   // Emits one record; memory stays flat whatever the number of records.
   virtual void add(const Record& record) = 0;
-  // Ends the stream; `summary` goes into the JSON document, or is rendered under the table by `footer`.
-  virtual void finish(const nlohmann::json& summary) = 0;
+  // Ends the stream: `summary`'s JSON goes into the document's "summary", its table form under the table.
+  virtual void finish(const Report& summary) = 0;
 };
 
 struct RecordStreamSpec {
@@ -49,8 +49,6 @@ struct RecordStreamSpec {
   int version = 1;
   std::string items_key = "items";
   std::vector<Table::Column> columns;
-  // Text printed under the table (to stdout) from the summary; may be empty.
-  std::function<std::string(const nlohmann::json& summary, const Terminal&)> footer;
 };
 
 std::unique_ptr<RecordSink> make_record_sink(Format format, std::ostream& out, const Terminal& term,

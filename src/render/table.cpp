@@ -38,7 +38,7 @@ std::vector<std::size_t> Table::natural_widths() const {
   }
   for (const auto& row : rows_) {
     for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
-      widths[c] = std::max(widths[c], display_width(row[c].text));
+      widths[c] = std::max(widths[c], display_width(terminal_safe(row[c].text, false)));
     }
   }
   return widths;
@@ -46,12 +46,29 @@ std::vector<std::size_t> Table::natural_widths() const {
 
 std::string Table::render(const Terminal& term) const {
   std::vector<std::size_t> widths = natural_widths();
-  // On a terminal, shrink the last column rather than wrap every line.
+  // On a terminal, shrink the last column rather than wrap every line; when that is not enough (a wide
+  // STATE column), the widest left-aligned column gives up a column at a time, never below its header
+  // or 8 columns. Numbers (right-aligned) are never cut. A table that cannot fit so is left whole, for
+  // the terminal to wrap, rather than cut to unreadable stumps.
   if (term.width() > 0 && !widths.empty()) {
-    std::size_t total = 0;
-    for (std::size_t c = 0; c + 1 < widths.size(); ++c) total += widths[c] + 2;
     auto avail = static_cast<std::size_t>(term.width());
-    if (total + widths.back() > avail && avail > total + 8) widths.back() = avail - total;
+    std::vector<std::size_t> fitted = widths;
+    std::size_t total = 0;
+    for (std::size_t c = 0; c + 1 < fitted.size(); ++c) total += fitted[c] + 2;
+    if (total + fitted.back() > avail && avail > total + 8) fitted.back() = avail - total;
+    total += fitted.back();
+    auto floor = [&](std::size_t c) { return std::max<std::size_t>(display_width(columns_[c].header), 8); };
+    while (total > avail) {
+      std::size_t widest = fitted.size();
+      for (std::size_t c = 0; c < fitted.size(); ++c) {
+        if (columns_[c].align != Align::left || fitted[c] <= floor(c)) continue;
+        if (widest == fitted.size() || fitted[c] > fitted[widest]) widest = c;
+      }
+      if (widest == fitted.size()) break;
+      --fitted[widest];
+      --total;
+    }
+    if (total <= avail) widths = std::move(fitted);
   }
   std::string out;
   auto line = [&](const std::vector<Cell>& cells, bool header) {
@@ -59,7 +76,7 @@ std::string Table::render(const Terminal& term) const {
     for (std::size_t c = 0; c < columns_.size(); ++c) {
       const Cell empty;
       const Cell& cell = c < cells.size() ? cells[c] : empty;
-      std::string value = truncate_to(cell.text, widths[c]);
+      std::string value = truncate_to(terminal_safe(cell.text, false), widths[c]);
       bool last = c + 1 == columns_.size();
       std::string padded = last && columns_[c].align == Align::left ? value : pad(value, widths[c], columns_[c].align);
       text += header ? term.paint(Style::bold, padded) : term.paint(cell.style, padded);

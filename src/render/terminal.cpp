@@ -22,6 +22,7 @@ Terminal Terminal::detect(bool no_color) {
   t.stdout_tty_ = isatty(STDOUT_FILENO) == 1;
   t.stderr_tty_ = isatty(STDERR_FILENO) == 1;
   t.stdin_tty_ = isatty(STDIN_FILENO) == 1;
+  t.printer_ = std::make_shared<LinePrinter>(std::cerr, t.stderr_tty_);
   const char* nc = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
   t.color_ = t.stdout_tty_ && !no_color && !(nc && *nc) && !(term && std::string(term) == "dumb");
@@ -33,9 +34,11 @@ Terminal Terminal::detect(bool no_color) {
   return t;
 }
 
-Terminal Terminal::plain(int width) {
+Terminal Terminal::plain(int width, bool color) {
   Terminal t;
   t.width_ = width;
+  t.color_ = color;
+  t.printer_ = std::make_shared<LinePrinter>(std::cerr, false);
   return t;
 }
 
@@ -64,7 +67,9 @@ std::string Terminal::paint(Style style, const std::string& text) const {
     case Style::plain:
       break;
   }
-  return fmt::format("\033[{}m{}\033[0m", code, text);
+  // A reset after the newline would leave the next line (the shell prompt) coloured on some terminals.
+  std::size_t body = text.find_last_not_of('\n') + 1;
+  return fmt::format("\033[{}m{}\033[0m{}", code, text.substr(0, body), text.substr(body));
 }
 
 std::string Terminal::read_secret(const std::string& prompt) const {
@@ -146,33 +151,72 @@ std::size_t display_width(const std::string& text) {
   return width;
 }
 
-std::string printable(const std::string& text) {
+namespace {
+
+// Characters that reorder or hide text on a terminal (the "Trojan Source" controls) and the line and
+// paragraph separators: shown as \uXXXX so that what is printed is what is stored.
+bool is_bidi_or_separator(char32_t cp) {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
+// Length of the colour sequence at s[i] when it is one that Terminal::paint() writes ("\033[31m"), else 0.
+// Only these pass a rendered table unescaped: none of them moves the cursor, hides text or sets a title.
+std::size_t own_colour_length(const std::string& s, std::size_t i) {
+  for (const char* code : {"0", "1", "2", "31", "32", "33", "36"}) {
+    std::string seq = std::string("\033[") + code + "m";
+    if (s.compare(i, seq.size(), seq) == 0) return seq.size();
+  }
+  return 0;
+}
+
+// The one escaper behind printable() and terminal_safe(): invalid UTF-8 bytes, C0/C1 controls, DEL and
+// bidi controls become visible escapes.
+std::string escape(std::string_view text, bool escape_backslash, bool keep_newlines, bool allow_own_colour = false) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
+  const std::string s(text);
+  for (std::size_t i = 0; i < s.size();) {
+    if (allow_own_colour && s[i] == '\033') {
+      if (std::size_t len = own_colour_length(s, i)) {
+        out.append(s, i, len);
+        i += len;
+        continue;
+      }
+    }
     char32_t cp = 0;
-    std::size_t len = utf8_decode(text, i, cp);
+    std::size_t len = utf8_decode(s, i, cp);
     if (len == 0) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[i]));
       ++i;
       continue;
     }
-    if (cp == '\\') {
+    if (cp == '\\' && escape_backslash) {
       out += "\\\\";  // so that "\\n" in a shown id cannot be mistaken for an escaped newline
     } else if (cp == '\n') {
-      out += "\\n";
+      out += keep_newlines ? "\n" : "\\n";
     } else if (cp == '\r') {
       out += "\\r";
     } else if (cp == '\t') {
-      out += "\\t";
+      out += keep_newlines ? "\t" : "\\t";
     } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
       out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
+    } else if (is_bidi_or_separator(cp)) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
     } else {
-      out.append(text, i, len);
+      out.append(s, i, len);
     }
     i += len;
   }
   return out;
 }
+
+}  // namespace
+
+std::string printable(const std::string& text) { return escape(text, true, false); }
+
+std::string terminal_safe(std::string_view text, bool keep_newlines) { return escape(text, false, keep_newlines); }
+
+std::string safe_rendering(std::string_view text) { return escape(text, false, true, true); }
 
 }  // namespace sessionctl

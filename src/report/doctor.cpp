@@ -7,6 +7,7 @@
 #include <set>
 
 #include "mask/mask.h"
+#include "render/format.h"
 #include "render/records.h"
 #include "session/batch_codec.h"
 #include "session/scanner.h"
@@ -29,65 +30,72 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   Finding f;
   f.code = problem_name;
   f.profile = p ? p->name : "unknown";
-  std::string prof = p ? " --profile " + p->name : "";
+  std::string prof = p ? " --profile " + shell_quote(p->name) : "";
   if (problem_name == problem::no_ttl) {
-    f.severity = "error";
+    f.severity = Severity::error;
     f.message = "session keys without a TTL: they never expire (privacy and memory risk)";
     f.fix = fmt::format("sessionctl extend{} --no-ttl --ttl {} --yes", prof,
                         ttl_arg(p ? p->default_ttl : std::nullopt, "24h"));
   } else if (problem_name == problem::corrupt) {
-    f.severity = "error";
-    f.message = "values that are not valid JSON where the app expects JSON (the app resets or fails on them)";
-    f.fix = fmt::format("sessionctl delete{} --yes ID…   (after 'sessionctl inspect ID')", prof);
+    f.severity = Severity::error;
+    f.message =
+        "values that are not valid JSON where the app expects JSON (the app resets or fails on them); "
+        "'sessionctl inspect ID' shows one before it is deleted";
+    f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
   } else if (problem_name == problem::binary) {
-    f.severity = "error";
-    f.message = "binary (non-UTF-8) values where the app expects JSON text";
-    f.fix = fmt::format("sessionctl delete{} --yes ID…   (after 'sessionctl inspect ID')", prof);
+    f.severity = Severity::error;
+    f.message =
+        "binary (non-UTF-8) values where the app expects JSON text; 'sessionctl inspect ID' shows one before "
+        "it is deleted";
+    f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
   } else if (problem_name == problem::ttl_too_long) {
-    f.severity = "warning";
+    f.severity = Severity::warning;
     f.message = fmt::format("TTL longer than the profile allows ({})", ttl_arg(p ? p->max_ttl : std::nullopt, "?"));
     f.fix = fmt::format("sessionctl extend{} --ttl-above {} --ttl {} --yes", prof,
                         ttl_arg(p ? p->max_ttl : std::nullopt, "24h"), ttl_arg(p ? p->max_ttl : std::nullopt, "24h"));
   } else if (problem_name == problem::bad_id) {
-    f.severity = "error";
+    f.severity = Severity::error;
     f.message = "session ids that are not server-made UUIDs: a client chose its own id (seed 001 Q9)";
     f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
   } else if (problem_name == problem::too_big) {
-    f.severity = "warning";
+    f.severity = Severity::warning;
     f.message =
         fmt::format("sessions larger than {} bytes", p && p->max_size ? std::to_string(*p->max_size) : "the threshold");
     f.fix = fmt::format("sessionctl list{} --sort size --limit 20", prof);
   } else if (problem_name == problem::wrong_type) {
-    f.severity = "error";
-    f.message = "keys of another Redis type than the profile's layout says (WRONGTYPE for the app)";
-    f.fix = "sessionctl inspect ID   (then sessionctl delete ID --yes)";
+    f.severity = Severity::error;
+    f.message =
+        "keys of another Redis type than the profile's layout says (WRONGTYPE for the app); 'sessionctl "
+        "inspect ID' shows one before it is deleted";
+    f.fix = fmt::format("sessionctl delete{} --yes ID…", prof);
   } else if (problem_name == problem::unclassified) {
-    f.severity = "warning";
+    f.severity = Severity::warning;
     f.message = "keys under a shared session prefix whose value fits no profile";
-    f.fix = "sessionctl inspect KEY   (or describe the store in --profiles-file)";
+    f.fix = "sessionctl inspect KEY";
+    f.note = "or describe the app that writes them in --profiles-file";
   } else if (problem_name == problem::too_large_to_read) {
-    f.severity = "error";
+    f.severity = Severity::error;
     f.message = fmt::format("values above the {} MiB read cap: sized with STRLEN, never read (a risk for the app too)",
                             kValueReadCap / (1024 * 1024));
     f.fix = fmt::format("sessionctl list{} --sort size --limit 20", prof);
   } else if (problem_name == problem::history_over_cap) {
-    f.severity = "warning";
+    f.severity = Severity::warning;
     f.message = "history lists longer than the app's cap (LTRIM not applied)";
     f.fix = fmt::format("sessionctl inspect{} ID", prof);
   } else if (problem_name == problem::wrong_shape) {
-    f.severity = "error";
+    f.severity = Severity::error;
     f.message =
         "valid JSON of a shape the profile does not fit (not an object, an object or list as the state, "
         "or a list where the profile's fields need an object): the app cannot read it";
     f.fix = fmt::format("sessionctl inspect{} ID…", prof);
   } else if (problem_name == problem::bad_timestamp) {
-    f.severity = "warning";
+    f.severity = Severity::warning;
     f.message =
         "activity times that cannot be read, lie before 2000 or in the future (beyond 5 minutes of clock "
         "skew): idle time is unknown for them";
     f.fix = fmt::format("sessionctl inspect{} ID…", prof);
   } else {
-    f.severity = "warning";
+    f.severity = Severity::warning;
     f.message = problem_name;
     f.fix = "sessionctl inspect ID";
   }
@@ -95,6 +103,8 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
 }
 
 }  // namespace
+
+const char* severity_name(Severity severity) { return severity == Severity::error ? "error" : "warning"; }
 
 std::string shell_quote(const std::string& w) {
   if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/@%+=,") ==
@@ -115,14 +125,14 @@ std::string shell_quote(const std::string& w) {
 std::vector<Finding> config_findings(const StatusReport& s) {
   std::vector<Finding> out;
   if (s.persistence_off().value_or(false)) {
-    out.push_back({"error",
+    out.push_back({Severity::error,
                    "persistence_off",
                    "",
                    "persistence is off (no AOF, no RDB snapshots): a Redis restart loses every session",
-                   "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)",
+                   "redis-cli CONFIG SET appendonly yes",
                    1,
                    {},
-                   {}});
+                   "and persist it in redis.conf (CONFIG REWRITE)"});
   }
   // A doctor that could not look must not report a clean bill of health.
   if (!s.info_known || !s.rdb_save_known) {
@@ -130,47 +140,47 @@ std::vector<Finding> config_findings(const StatusReport& s) {
                           : !s.info_known                    ? "INFO is"
                                                              : "CONFIG GET is";
     out.push_back(
-        {"warning",
+        {Severity::warning,
          "config_unchecked",
          "",
          fmt::format("{} not permitted for this user: persistence, eviction and memory risks were not checked",
                      missing),
-         "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)",
+         "redis-cli ACL SETUSER USER +info '+config|get'",
          1,
          {},
-         {}});
+         "or rerun doctor as a user who has them"});
   }
   if (s.maxmemory_policy.rfind("allkeys-", 0) == 0) {
-    out.push_back({"warning",
+    out.push_back({Severity::warning,
                    "eviction_policy",
                    "",
                    fmt::format("maxmemory-policy {} evicts live sessions (with or without TTL) under memory pressure",
                                s.maxmemory_policy),
-                   "redis-cli CONFIG SET maxmemory-policy volatile-lru   (or volatile-ttl)",
+                   "redis-cli CONFIG SET maxmemory-policy volatile-lru",
                    1,
                    {},
-                   {}});
+                   "or volatile-ttl"});
   }
   if (s.evicted_keys > 0) {
-    out.push_back(
-        {"error",
-         "evicted_keys",
-         "",
-         fmt::format("{} keys were evicted since the server started: sessions may have been lost", s.evicted_keys),
-         "redis-cli CONFIG SET maxmemory <larger>   (or lower session TTLs)",
-         s.evicted_keys,
-         {},
-         {}});
+    out.push_back({Severity::error,
+                   "evicted_keys",
+                   "",
+                   fmt::format("{} evicted since the server started: sessions may have been lost",
+                               count_of(s.evicted_keys, "key was", "keys were")),
+                   "redis-cli CONFIG SET maxmemory BYTES",
+                   s.evicted_keys,
+                   {},
+                   "BYTES larger than today's maxmemory; or lower session TTLs"});
   }
   if (auto pct = s.memory_percent(); pct && *pct > 80.0) {
-    out.push_back({"warning",
+    out.push_back({Severity::warning,
                    "memory_high",
                    "",
                    fmt::format("memory at {:.0f}% of maxmemory", *pct),
-                   "redis-cli CONFIG SET maxmemory <larger>   (or sessionctl cleanup)",
+                   "redis-cli CONFIG SET maxmemory BYTES",
                    1,
                    {},
-                   {}});
+                   "BYTES larger than today's maxmemory; or remove dead sessions with 'sessionctl cleanup'"});
   }
   return out;
 }
@@ -210,11 +220,11 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
         return true;
       },
       [&](const Orphan& o) {
-        Finding f{"warning",
+        Finding f{Severity::warning,
                   "orphan",
                   o.profile,
                   "index entries or related keys that outlived their session (no TTL, or a longer one)",
-                  fmt::format("sessionctl cleanup --profile {} --yes", o.profile),
+                  fmt::format("sessionctl cleanup --profile {} --yes", shell_quote(o.profile)),
                   1,
                   {},
                   {}};
@@ -233,7 +243,8 @@ DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const
         });
     if (names_ids && masked.count(key)) {
       // A masked id names no session, so a fix with one would not run: it keeps "ID…" and says why.
-      f.note = "some ids are personal data and shown masked; 'sessionctl doctor --reveal' names them in the fix";
+      f.note = (f.note.empty() ? "" : f.note + "; ") +
+               "some ids are personal data and shown masked; 'sessionctl doctor --reveal' names them in the fix";
     } else if (names_ids) {
       std::string ids = "--";
       for (const auto& e : f.examples) ids += " " + shell_quote(e);
@@ -250,7 +261,7 @@ json doctor_to_json(const DoctorReport& r) {
   doc["sessions_checked"] = r.sessions_checked;
   json findings = json::array();
   for (const auto& f : r.findings) {
-    findings.push_back({{"severity", f.severity},
+    findings.push_back({{"severity", severity_name(f.severity)},
                         {"code", f.code},
                         {"profile", f.profile.empty() ? json(nullptr) : json(f.profile)},
                         {"message", f.message},
@@ -265,12 +276,13 @@ json doctor_to_json(const DoctorReport& r) {
 
 std::string render_doctor(const DoctorReport& r, const Terminal& term) {
   if (r.ok()) {
-    return term.paint(Style::green, fmt::format("no problems found ({} sessions checked)\n", r.sessions_checked));
+    return term.paint(Style::green,
+                      fmt::format("no problems found ({} checked)\n", count_of(r.sessions_checked, "session")));
   }
   std::string out;
   for (const auto& f : r.findings) {
-    Style st = f.severity == "error" ? Style::red : Style::yellow;
-    out += term.paint(st, f.severity) + "  ";
+    Style st = f.severity == Severity::error ? Style::red : Style::yellow;
+    out += term.paint(st, severity_name(f.severity)) + "  ";
     if (!f.profile.empty()) out += term.paint(Style::bold, f.profile) + ": ";
     out += f.count > 1 && !f.profile.empty() ? fmt::format("{} × {}", f.count, f.message) : f.message;
     out += fmt::format("  [{}]\n", f.code);
@@ -283,8 +295,18 @@ std::string render_doctor(const DoctorReport& r, const Terminal& term) {
     out += "       fix: " + term.paint(Style::cyan, f.fix) + "\n";
     if (!f.note.empty()) out += term.paint(Style::dim, "       note: " + f.note) + "\n";
   }
-  out += fmt::format("\n{} problems found ({} sessions checked)\n", r.findings.size(), r.sessions_checked);
+  out += fmt::format("\n{} found ({} checked)\n", count_of(static_cast<long long>(r.findings.size()), "problem"),
+                     count_of(r.sessions_checked, "session"));
   return out;
+}
+
+json DoctorReport::to_json() const { return doctor_to_json(*this); }
+
+std::string DoctorReport::to_table(const Terminal& term) const { return render_doctor(*this, term); }
+
+std::vector<json> DoctorReport::to_json_lines() const {
+  json doc = doctor_to_json(*this);
+  return doc["findings"].get<std::vector<json>>();
 }
 
 }  // namespace sessionctl

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "redis/client.h"
+#include "render/emit.h"
 #include "render/terminal.h"
 #include "report/status.h"
 #include "session/profile.h"
@@ -16,21 +17,32 @@
 
 namespace sessionctl {
 
+enum class Severity {
+  error,    // data at risk or wrong
+  warning,  // a risk or an oddity
+};
+// "error" or "warning", as JSON and the table show it.
+const char* severity_name(Severity severity);
+
 struct Finding {
-  std::string severity;  // "error" (data at risk or wrong) or "warning"
-  std::string code;      // no_ttl, corrupt_json, orphan, persistence_off, …
-  std::string profile;   // empty for server-wide findings
-  std::string message;   // what is wrong, in words
-  std::string fix;       // the command that fixes it
+  Severity severity = Severity::warning;
+  std::string code;     // no_ttl, corrupt_json, orphan, persistence_off, …
+  std::string profile;  // empty for server-wide findings
+  std::string message;  // what is wrong, in words
+  std::string fix;      // a command line that fixes it, runnable as is but for CAPITAL placeholders (ID…, USER)
   long long count = 1;
   std::vector<std::string> examples;  // up to a few ids or keys, masked unless revealed
-  std::string note;                   // prose beside the fix (e.g. why it names no ids); may be empty
+  std::string note = {};              // prose beside the fix, never in it ("look at them first…"); may be empty
 };
 
-struct DoctorReport {
+struct DoctorReport : Report {
   std::vector<Finding> findings;
   long long sessions_checked = 0;
   bool ok() const { return findings.empty(); }
+  nlohmann::json to_json() const override;                    // doctor_to_json()
+  std::string to_table(const Terminal& term) const override;  // render_doctor()
+  // -o jsonl: one line per finding.
+  std::vector<nlohmann::json> to_json_lines() const override;
 };
 
 // Runs every check. Read-only. Unless `reveal`, examples are masked like free text, and a fix never

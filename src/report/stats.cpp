@@ -157,8 +157,8 @@ std::string render_stats(const StatsReport& r, const Terminal& term, bool reveal
   std::string out;
   for (const auto& p : r.profiles) {
     if (!out.empty()) out += "\n";
-    out += term.paint(Style::bold, p.profile) +
-           fmt::format("  {} sessions, {} keys, {} total\n", p.sessions, p.keys, human_bytes(p.size_total));
+    out += term.paint(Style::bold, p.profile) + fmt::format("  {}, {}, {} total\n", count_of(p.sessions, "session"),
+                                                            count_of(p.keys, "key"), human_bytes(p.size_total));
     if (p.sessions == 0 && p.orphans == 0) continue;
     out += fmt::format("  size: average {}, min {}, max {}\n", human_bytes(static_cast<long long>(p.size_average())),
                        human_bytes(p.size_min < 0 ? 0 : p.size_min), human_bytes(p.size_max));
@@ -172,13 +172,12 @@ std::string render_stats(const StatsReport& r, const Terminal& term, bool reveal
       for (const auto& [s, n] : st) out += fmt::format("    {:<24} {}\n", printable(s), n);
     }
     if (p.keys_without_ttl_by_design) {
-      out +=
-          term.paint(Style::dim, fmt::format("  {} keys without TTL by the app's design (not counted as anomalies)\n",
-                                             p.keys_without_ttl_by_design));
+      out += term.paint(Style::dim, fmt::format("  {} without TTL by the app's design (not counted as anomalies)\n",
+                                                count_of(p.keys_without_ttl_by_design, "key")));
     }
     std::string issues;
-    if (p.keys_without_ttl) issues += fmt::format("{} keys without TTL; ", p.keys_without_ttl);
-    if (p.orphans) issues += fmt::format("{} orphans; ", p.orphans);
+    if (p.keys_without_ttl) issues += fmt::format("{} without TTL; ", count_of(p.keys_without_ttl, "key"));
+    if (p.orphans) issues += fmt::format("{}; ", count_of(p.orphans, "orphan"));
     for (const auto& [name, n] : p.problems) {
       if (name != problem::no_ttl) issues += fmt::format("{} {}; ", n, name);
     }
@@ -187,8 +186,13 @@ std::string render_stats(const StatsReport& r, const Terminal& term, bool reveal
       out += term.paint(Style::yellow, "  anomalies: " + issues) + "\n";
     }
   }
-  if (r.vanished) out += fmt::format("\n{} sessions expired while scanning\n", r.vanished);
+  if (r.vanished)
+    out += fmt::format("\n{} while scanning\n", count_of(r.vanished, "session expired", "sessions expired"));
   return out;
 }
+
+json StatsReport::to_json() const { return stats_to_json(*this, reveal); }
+
+std::string StatsReport::to_table(const Terminal& term) const { return render_stats(*this, term, reveal); }
 
 }  // namespace sessionctl

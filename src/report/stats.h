@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "redis/client.h"
+#include "render/emit.h"
 #include "render/terminal.h"
 #include "session/profile.h"
 #include "session/scanner.h"
@@ -44,11 +45,14 @@ struct ProfileStats {
   void add(const Session& s);
 };
 
-struct StatsReport {
+struct StatsReport : Report {
   std::vector<ProfileStats> profiles;  // selected profiles in order, then "unknown" when any
   long long vanished = 0;
   std::vector<std::string> notes;  // what could not be read and why (profiles the ACL user may not read)
+  bool reveal = false;  // how it is shown: states unmasked (--reveal)
   ProfileStats& for_profile(const std::string& name);
+  nlohmann::json to_json() const override;                    // stats_to_json(*this, reveal)
+  std::string to_table(const Terminal& term) const override;  // render_stats(*this, term, reveal)
 };
 
 // Scans every session (values included, to see states and corrupt values) and every orphan. Read-only.

@@ -213,9 +213,10 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
     row("memory", mem, pct && *pct > 80 ? Style::yellow : Style::plain);
     bool risky_policy = r.maxmemory_policy.rfind("allkeys-", 0) == 0;
     row("eviction",
-        fmt::format("{}, {} keys evicted", r.maxmemory_policy.empty() ? "?" : r.maxmemory_policy, r.evicted_keys),
+        fmt::format("{}, {} evicted", r.maxmemory_policy.empty() ? "?" : r.maxmemory_policy,
+                    count_of(r.evicted_keys, "key")),
         risky_policy || r.evicted_keys > 0 ? Style::yellow : Style::plain);
-    row("keyspace", fmt::format("db{}: {} keys, {} with TTL", r.db, r.db_keys, r.db_expires));
+    row("keyspace", fmt::format("db{}: {}, {} with TTL", r.db, count_of(r.db_keys, "key"), r.db_expires));
   } else {
     row("memory", "unknown");
     row("eviction", "unknown");
@@ -237,5 +238,9 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   out += t.render(term);
   return out;
 }
+
+nlohmann::json StatusReport::to_json() const { return status_to_json(*this); }
+
+std::string StatusReport::to_table(const Terminal& term) const { return render_status(*this, term); }
 
 }  // namespace sessionctl

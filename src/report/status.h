@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "redis/client.h"
+#include "render/emit.h"
 #include "render/terminal.h"
 #include "session/profile.h"
 #include "util/bytes.h"
@@ -19,7 +20,7 @@ struct ProfileStatus {
   std::optional<long long> default_ttl_ms;
 };
 
-struct StatusReport {
+struct StatusReport : Report {
   std::string url;         // redacted
   std::string url_source;  // --url, SESSIONCTL_URL…
   std::string version, mode, role, os;
@@ -46,6 +47,8 @@ struct StatusReport {
   std::optional<double> memory_percent() const;
   // True when neither AOF nor RDB snapshots are on; nullopt when INFO or CONFIG could not tell.
   std::optional<bool> persistence_off() const;
+  nlohmann::json to_json() const override;                    // status_to_json()
+  std::string to_table(const Terminal& term) const override;  // render_status()
 };
 
 // Reads INFO, CONFIG (where allowed) and counts sessions per profile. Read-only.

@@ -68,6 +68,19 @@ class CheckFailed : public Error {
   explicit CheckFailed(const std::string& m) : Error(ExitCode::check_failed, m) {}
 };
 
+// Standard output could not be written (disk full, a closed descriptor): what was printed is incomplete.
+class WriteError : public Error {
+ public:
+  explicit WriteError(const std::string& m) : Error(ExitCode::check_failed, m) {}
+};
+
+// The reader of standard output went away (EPIPE: `sessionctl list | head -1`). Not a failure: the
+// command stops at once and exits quietly, as ripgrep does; run_main catches it before Error.
+class OutputClosed : public Error {
+ public:
+  OutputClosed() : Error(ExitCode::ok, "standard output was closed by its reader") {}
+};
+
 class Interrupted : public Error {
  public:
   Interrupted() : Error(ExitCode::interrupted, "interrupted") {}

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "render/emit.h"
 #include "render/format.h"
 #include "render/records.h"
+#include "render/session_list.h"
 #include "render/table.h"
 #include "render/terminal.h"
 #include "report/status.h"
@@ -57,18 +59,28 @@ sessionctl::RecordStreamSpec test_spec() {
   spec.version = 3;
   spec.items_key = "sessions";
   spec.columns = {{"ID", Align::left}, {"KEYS", Align::right}, {"PROFILE", Align::left}};
-  spec.footer = [](const json& summary, const Terminal&) {
-    return "total: " + std::to_string(summary.at("count").get<int>()) + "\n";
-  };
   return spec;
 }
+
+// A summary whose footer is "total: N".
+class TestSummary : public sessionctl::Report {
+ public:
+  explicit TestSummary(json value) : value_(std::move(value)) {}
+  json to_json() const override { return value_; }
+  std::string to_table(const Terminal&) const override {
+    return "total: " + std::to_string(value_.at("count").get<int>()) + "\n";
+  }
+
+ private:
+  json value_;
+};
 
 std::string run_sink(Format format, const std::vector<json>& records, const json& summary, int width = 0) {
   std::ostringstream out;
   Terminal term = Terminal::plain(width);
   auto sink = sessionctl::make_record_sink(format, out, term, test_spec());
   for (const auto& r : records) sink->add(TestRecord(r));
-  sink->finish(summary);
+  sink->finish(TestSummary(summary));
   return out.str();
 }
 
@@ -350,4 +362,67 @@ TEST_CASE("append_json_string never lets invalid UTF-8 through", "[output][recor
     CHECK(text.find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD marks the bad bytes
     CHECK(text.rfind(s.substr(0, s.find(' ')), 0) == 0);    // the good part is kept
   }
+}
+
+TEST_CASE("printable and terminal_safe escape every control, C1 and bidi character", "[output][terminal]") {
+  using sessionctl::printable;
+  using sessionctl::terminal_safe;
+  CHECK(printable("abc\xE2\x80\xAEgpj") == "abc\\u202egpj");
+  for (const std::string bidi :
+       {"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8",
+        "\xE2\x81\xA9", "\xE2\x80\x8E", "\xE2\x80\x8F", "\xD8\x9C", "\xE2\x80\xA8", "\xE2\x80\xA9"}) {
+    INFO(printable(bidi));
+    CHECK(printable(bidi).rfind("\\u", 0) == 0);
+    CHECK(terminal_safe(bidi).rfind("\\u", 0) == 0);
+  }
+  CHECK(terminal_safe("a\x1b[2Jb\x07\xC2\x9B") == "a\\x1b[2Jb\\x07\\x9b");
+  // printable()'s output passes terminal_safe() unchanged, so escaping twice shows the same text.
+  const std::string shown = printable("id\\with\nnewline\x1b\xE2\x80\xAE\xff");
+  CHECK(terminal_safe(shown) == shown);
+  CHECK(terminal_safe("two\nlines") == "two\nlines");
+  CHECK(terminal_safe("two\nlines", false) == "two\\nlines");
+  // A rendered table keeps sessionctl's own colours and loses anything else.
+  CHECK(sessionctl::safe_rendering("\033[1mH\033[0m \033[8mhidden\033]0;t\007") ==
+        "\033[1mH\033[0m \\x1b[8mhidden\\x1b]0;t\\x07");
+}
+
+TEST_CASE("paint ends the colour before trailing newlines", "[output][terminal]") {
+  Terminal colour = Terminal::plain(0, true);
+  CHECK(colour.paint(sessionctl::Style::dim, "3 sessions\n") == "\033[2m3 sessions\033[0m\n");
+  CHECK(colour.paint(sessionctl::Style::red, "x") == "\033[31mx\033[0m");
+  sessionctl::SessionListSummary summary;
+  summary.sessions = 1;
+  CHECK(summary.to_table(colour) == "\033[2m1 session\033[0m\n");
+  CHECK(summary.to_table(Terminal::plain()) == "1 session\n");
+}
+
+TEST_CASE("count_of agrees with its noun", "[output]") {
+  CHECK(sessionctl::count_of(0, "session") == "0 sessions");
+  CHECK(sessionctl::count_of(1, "session") == "1 session");
+  CHECK(sessionctl::count_of(2, "problem") == "2 problems");
+  CHECK(sessionctl::count_of(1, "key was", "keys were") == "1 key was");
+  CHECK(sessionctl::count_of(5, "key was", "keys were") == "5 keys were");
+}
+
+TEST_CASE("Table fits the terminal by cutting a wide middle column when the last is not enough", "[output][table]") {
+  Table t({{"PROFILE"}, {"KEYS", Align::right}, {"STATE"}, {"PROBLEMS"}, {"ID"}});
+  t.add({{"btrix"}, {"1"}, {std::string(150, 'A')}, {""}, {"s1"}});
+  t.add({{"btrix"}, {"12"}, {"short"}, {"no_ttl"}, {"session-two"}});
+  const std::string out = t.render(Terminal::plain(80));
+  for (const auto& line : lines_of(out)) {
+    INFO(line);
+    CHECK(sessionctl::display_width(line) <= 80);
+  }
+  CHECK_THAT(out, Contains("session-two"));  // the ids stay whole
+  CHECK_THAT(out, Contains("A…"));
+  CHECK_THAT(out, Contains("  12  "));
+}
+
+TEST_CASE("Table cells cannot carry control characters to the terminal", "[output][table]") {
+  Table t({{"PROFILE"}, {"ID"}});
+  t.add({{"ev\x1b[2Jil"}, {"a\nb"}});
+  const std::string out = t.render(Terminal::plain());
+  CHECK(out.find('\x1b') == std::string::npos);
+  CHECK_THAT(out, Contains("ev\\x1b[2Jil"));
+  CHECK_THAT(out, Contains("a\\nb"));
 }

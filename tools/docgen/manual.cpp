@@ -64,7 +64,9 @@ Section exit_status() {
               item(code(ExitCode::ok), "Success."),
               item(code(ExitCode::check_failed),
                    "A check failed (`doctor` found a problem), or some of the items a command worked on failed. An "
-                   "error reply from the server that none of the codes below names also exits 1."),
+                   "error reply from the server that none of the codes below names also exits 1, and so does "
+                   "output that could not be written (a full disk, a closed standard output): `sessionctl: error: "
+                   "cannot write to standard output: ...`, and the command stops at that write."),
               item(code(ExitCode::usage),
                    "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
                    "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
@@ -86,6 +88,9 @@ Section exit_status() {
                    "profile has); the error suggests close matches."),
               item(code(ExitCode::interrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM."),
               para("Every error is one line on standard error, `sessionctl: error: ...`, naming what to do next."),
+              para("A reader that stops reading (`sessionctl list | head -1`) is not an error: at the first write "
+                   "after the pipe closed, sessionctl stops the scan and exits quietly with 0, as ripgrep does, so "
+                   "the rest of the keyspace is not read. `doctor` keeps its verdict: 1 when it found problems."),
           }};
 }
 
@@ -144,7 +149,12 @@ Section output() {
                    "standard error. `-o` picks the format:"),
               item("`table`",
                    "The default: aligned columns for people, coloured on a terminal. Its layout may change "
-                   "between versions; scripts should use `json` or `jsonl`."),
+                   "between versions; scripts should use `json` or `jsonl`. On a terminal a table fits `COLUMNS` "
+                   "(or the window): the widest text columns are cut with `…`, numbers never. Control characters, "
+                   "C1 controls and bidirectional controls in ids, keys, values and profile names are shown "
+                   "escaped (`\\x1b`, `\\u202e`) in tables and in messages on standard error, so a stored "
+                   "value cannot move the cursor, retitle the window or reorder what is shown; JSON carries them "
+                   "as they are."),
               item("`json`",
                    "One JSON document. Every document is an object whose `\"schema\"` names it (for "
                    "example `\"sessionctl.list\"`) and whose `\"version\"` is an integer. Changing or "
@@ -161,6 +171,13 @@ Section output() {
                      "not known or not valid is `null`."),
               bullet("Sizes are bytes, in fields ending in `_bytes` such as `size_bytes`."),
               bullet("A value that is not valid UTF-8 is given in base64 and its `encoding` says so."),
+              bullet("`doctor`'s findings (`sessionctl.doctor`, one per line with `jsonl`) have `severity` "
+                     "(`error` or `warning`), `code`, `profile` (null for the server's configuration), `message`, "
+                     "`count`, `examples`, `fix` and, when there is something to say, `note`. `fix` is one command "
+                     "line to run as it is, no prose around it; words in capitals (`ID…`, `KEY`, `USER`, `BYTES`) "
+                     "are placeholders to fill in, and when every affected id is known they are already filled in. "
+                     "`note` is the prose that goes with the fix (what to look at first, an alternative, why no "
+                     "ids are named)."),
               bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
                      "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
                      "longer find the personal data in it; `--reveal` shows it as `text`. Its `reason` says why, "
@@ -496,8 +513,9 @@ Section description(const Facts& facts) {
                   "sessions in: on-call engineers, deploy pipelines and scripts. It knows how each supported store "
                   "lays out its keys (see PROFILES), so it deals in sessions, not keys."),
              para("Global options (see GLOBAL OPTIONS) may be given before or after the command: `sessionctl -u URL "
-                  "list` and `sessionctl list -u URL` are the same. `sessionctl COMMAND --help` prints a command's "
-                  "options.")}};
+                  "list` and `sessionctl list -u URL` are the same. `sessionctl COMMAND --help` (or `sessionctl help "
+                  "COMMAND`) prints a command's options. Flags take no value (`--wide`, never `--wide=yes`); numeric "
+                  "options take a whole number (`--limit 20`).")}};
   if (has(facts, "status") && has(facts, "list")) {
     s.blocks.push_back(para("A first look at a store:"));
     std::vector<std::string> lines = {"sessionctl status", "sessionctl list --wide --limit 20"};
