@@ -68,7 +68,7 @@ TEST_CASE("doctor: persistence off is an error whose fix turns AOF on", "[doctor
   s.rdb_save = "";
   const Finding f = only(config_findings(s));
   CHECK(f.code == "persistence_off");
-  CHECK(f.severity == "error");
+  CHECK(f.severity == sessionctl::Severity::error);
   CHECK(f.profile.empty());
   CHECK_THAT(f.message, Contains("restart loses every session"));
   CHECK(f.fix == "redis-cli CONFIG SET appendonly yes   (and persist it in redis.conf)");
@@ -83,7 +83,7 @@ TEST_CASE("doctor: what it could not read is a finding, never an all-clear", "[d
   {
     const Finding f = only(config_findings(s));
     CHECK(f.code == "config_unchecked");
-    CHECK(f.severity == "warning");
+    CHECK(f.severity == sessionctl::Severity::warning);
     CHECK_THAT(f.message, StartsWith("CONFIG GET is not permitted"));
     CHECK(f.fix == "redis-cli ACL SETUSER <user> +info +config|get   (or rerun doctor as a user who has them)");
   }
@@ -104,7 +104,7 @@ TEST_CASE("doctor: allkeys eviction, evicted keys and high memory, each with its
   {
     const Finding f = only(config_findings(s));
     CHECK(f.code == "eviction_policy");
-    CHECK(f.severity == "warning");
+    CHECK(f.severity == sessionctl::Severity::warning);
     CHECK_THAT(f.message, StartsWith("maxmemory-policy allkeys-lru evicts live sessions"));
     CHECK(f.fix == "redis-cli CONFIG SET maxmemory-policy volatile-lru   (or volatile-ttl)");
   }
@@ -113,7 +113,7 @@ TEST_CASE("doctor: allkeys eviction, evicted keys and high memory, each with its
   {
     const Finding f = only(config_findings(s));
     CHECK(f.code == "evicted_keys");
-    CHECK(f.severity == "error");
+    CHECK(f.severity == sessionctl::Severity::error);
     CHECK(f.count == 42);
     CHECK_THAT(f.message, StartsWith("42 keys were evicted"));
     CHECK(f.fix == "redis-cli CONFIG SET maxmemory <larger>   (or lower session TTLs)");
@@ -124,7 +124,7 @@ TEST_CASE("doctor: allkeys eviction, evicted keys and high memory, each with its
   {
     const Finding f = only(config_findings(s));
     CHECK(f.code == "memory_high");
-    CHECK(f.severity == "warning");
+    CHECK(f.severity == sessionctl::Severity::warning);
     CHECK(f.message == "memory at 81% of maxmemory");
     CHECK(f.fix == "redis-cli CONFIG SET maxmemory <larger>   (or sessionctl cleanup)");
   }
@@ -165,7 +165,7 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
 
   DoctorReport r;
   r.sessions_checked = 12;
-  r.findings.push_back({"error",
+  r.findings.push_back({sessionctl::Severity::error,
                         "no_ttl",
                         "btrix",
                         "session keys without a TTL",
@@ -173,7 +173,8 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
                         7,
                         {"a", "b\nc"},
                         ""});
-  r.findings.push_back({"warning", "eviction_policy", "", "allkeys", "redis-cli CONFIG SET x", 1, {}, ""});
+  r.findings.push_back(
+      {sessionctl::Severity::warning, "eviction_policy", "", "allkeys", "redis-cli CONFIG SET x", 1, {}, ""});
   const std::string text = sessionctl::render_doctor(r, Terminal::plain());
   CHECK(text ==
         "error  btrix: 7 × session keys without a TTL  [no_ttl]\n"
