@@ -13,7 +13,7 @@ using testsupport::RedisServer;
 using testsupport::run_sessionctl;
 using testsupport::RunResult;
 
-TEST_CASE("--help after an unknown command names the command (exit 2), not the main help", "[cli]") {
+TEST_CASE("help after an unknown command (CMD --help) names the command (exit 2), not the main help", "[cli]") {
   for (const auto& [word, hint] : std::vector<std::pair<std::string, std::string>>{
            {"extend", ""}, {"lsit", "did you mean 'list'?"}, {"stauts", "did you mean 'status' or 'stats'?"}}) {
     for (const std::vector<std::string>& args :
@@ -92,7 +92,7 @@ TEST_CASE("a boolean flag given a value is refused, whatever the value", "[cli]"
   }
 }
 
-TEST_CASE("-q silences the --reveal notice, as the manual says; --insecure's warning stays", "[cli]") {
+TEST_CASE("quiet (-q) silences the --reveal notice, as the manual says; --insecure's warning stays", "[cli]") {
   RedisServer server;
   RunResult loud = testsupport::sctl(server, {"--reveal", "status"});
   CHECK(loud.exit_code == 0);
