@@ -38,11 +38,6 @@ class SessionScanner {
   // the callbacks run on the calling thread and must not use the client.
   void run(const std::function<bool(Session&)>& on_session, const std::function<void(const Orphan&)>& on_orphan = {});
 
-  // Loads one session whole (all keys with values) by profile and id. When the primary key is gone but
-  // related keys or an index entry remain, returns them with the `orphan` problem (not analysed);
-  // nullopt when nothing of the session exists.
-  std::optional<Session> load(const Profile& profile, const std::string& id);
-
   const ScanCounters& counters() const { return counters_; }
   // The SCAN MATCH glob used: the one layout all selected profiles share, else "*".
   std::string scan_glob() const;

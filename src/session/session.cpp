@@ -101,7 +101,7 @@ void analyse_session(Session& s, double now) {
     if (role && k.type != value_type_name(role->type)) s.add_problem(problem::wrong_type);
     if (k.ttl_ms == -1 && (!role || role->expects_ttl)) s.add_problem(problem::no_ttl);
     if (p && p->max_ttl && k.ttl_ms > p->max_ttl->count() + 1000) s.add_problem(problem::ttl_too_long);
-    if (role && role->max_items && k.value && k.value->items.size() > *role->max_items) {
+    if (role && role->max_items && k.value && k.value->item_count() > *role->max_items) {
       s.add_problem(problem::history_over_cap);
     }
     if (!k.value || !role) continue;

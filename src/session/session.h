@@ -19,6 +19,11 @@ struct StoredValue {
   std::vector<std::pair<std::string, std::string>> fields;  // hash
   std::vector<std::string> items;                           // list, set
   std::vector<std::pair<std::string, double>> scored;       // zset
+  // Items (fields, members) the key holds when only a window of them was read; nullopt when whole.
+  std::optional<std::size_t> total;
+
+  std::size_t read_count() const { return items.size() + fields.size() + scored.size(); }
+  std::size_t item_count() const { return total ? *total : read_count(); }
 };
 
 struct KeyInfo {
@@ -28,6 +33,7 @@ struct KeyInfo {
   long long ttl_ms = -2;      // PTTL: -1 no expiry, -2 missing
   long long size = 0;         // bytes: value length for strings, MEMORY USAGE otherwise
   std::optional<StoredValue> value;
+  std::string note;  // why the value was not read ("too large"), shown with the key
   bool exists() const { return type != "none"; }
 };
 
@@ -66,10 +72,11 @@ struct Session {
   std::string layout;                  // the key layout it was found under, for unknown sessions
   std::vector<KeyInfo> keys;           // primary first
   std::optional<double> index_score;   // e.g. TRT's trt:active_sessions score
-  std::vector<PointerEntry> pointers;  // filled by SessionScanner::load only
+  std::vector<PointerEntry> pointers;  // filled by SessionResolver::lookup only
   std::optional<std::string> state;
   std::optional<double> last_activity;  // unix seconds
   std::vector<std::string> problems;
+  std::string note;  // said with the session, e.g. that no profile claims its key
 
   const KeyInfo& primary() const { return keys.front(); }
   long long ttl_ms() const { return keys.empty() ? -2 : keys.front().ttl_ms; }
