@@ -36,6 +36,7 @@ bool sort_less(const std::string& by, const SessionRow& a, const SessionRow& b) 
 void run_list(Context& ctx, const ListFlags& flags) {
   SessionFilter filter = flags.selection.filter();
   ProfileSet profiles = ctx.profiles();
+  filter.name_sessions(profiles);  // state:x names btrix's x, as inspect takes it
   auto client = ctx.connect_no_touch();
   bool wide = flags.wide || flags.sort == "idle";
   ScanOptions opts;
@@ -73,9 +74,12 @@ void run_list(Context& ctx, const ListFlags& flags) {
     for (const auto& p : row.problems) ++problems[p];
     sink->add(row);
   };
-  std::set<std::string> named(filter.ids.begin(), filter.ids.end());  // ids given on the command line, not yet seen
+  std::set<std::size_t> named;  // names given on the command line, not yet seen
+  for (std::size_t i = 0; i < filter.names.size(); ++i) named.insert(i);
   scanner.run([&](Session& s) {
-    if (!named.empty()) named.erase(s.id);
+    if (!named.empty()) {
+      for (std::size_t i : filter.named_by(s)) named.erase(i);
+    }
     if (limit_reached()) return false;  // --limit 0
     if (!filter.matches(s, now)) return true;
     SessionRow row(s, wide, now, ctx.global.reveal);
@@ -105,7 +109,7 @@ void run_list(Context& ctx, const ListFlags& flags) {
   if (c.vanished > 0) ctx.note(fmt::format("{} sessions expired or were deleted while scanning", c.vanished));
   if (!named.empty() && !limit_reached()) {
     std::string list;
-    for (const auto& id : named) list += (list.empty() ? "'" : ", '") + printable(id) + "'";
+    for (std::size_t i : named) list += (list.empty() ? "'" : ", '") + printable(filter.names[i].given) + "'";
     throw NotFoundError(fmt::format("no session {}; try 'sessionctl list --match GLOB'", list));
   }
   if (c.unclassified > 0) {

@@ -1,0 +1,149 @@
+// Naming sessions on the command line against a real redis-server and the real binary: ids that are
+// not UTF-8 round-trip through every output, keys no profile claims, full keys for list, and big
+// aggregates that inspect reads in windows. The resolver's pure parts are in tests/unit/resolver_test.cpp.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "measure.h"
+#include "redis_server.h"
+#include "sessionctl_cli.h"
+
+using Catch::Matchers::Contains;
+using nlohmann::json;
+using testsupport::RedisServer;
+using testsupport::RunResult;
+using testsupport::sctl;
+using testsupport::sctl_json;
+
+namespace {
+
+std::vector<json> parse_jsonl(const std::string& text) {
+  std::vector<json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line, nullptr, false);
+    REQUIRE_FALSE(j.is_discarded());
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// `sessionctl -o json CMD -- TARGET`: "--" so that a target may start with '-'.
+json json_of(const RedisServer& server, const std::string& cmd, const std::string& target) {
+  RunResult r = sctl(server, {"-o", "json", cmd, "--", target});
+  INFO(r);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+const std::string kState = R"({"current":"MENU","data":{"email":"bob@example.com"},"history":[]})";
+
+}  // namespace
+
+TEST_CASE("ids that are not UTF-8 survive list -o jsonl and the table, back into inspect", "[resolver][utf8]") {
+  RedisServer server;
+  const std::string id = "bad\xff\xfeutf8";
+  server.cli({"SET", "state:" + id, kState, "EX", "3600"});
+  server.cli({"SET", "state:plain", kState, "EX", "3600"});
+
+  // What `sessionctl list -o jsonl | jq -r .id` and `jq -r .id_base64` give a script.
+  RunResult jl = sctl(server, {"list", "-o", "jsonl"});
+  REQUIRE(jl.exit_code == 0);
+  std::vector<json> rows = parse_jsonl(jl.out);
+  REQUIRE(rows.size() == 2);
+  const json* bad = nullptr;
+  for (const auto& r : rows) {
+    if (r.contains("id_base64")) bad = &r;
+  }
+  REQUIRE(bad != nullptr);
+  CHECK((*bad)["id"] == "bad\\xff\\xfeutf8");  // the table's escaped form, not U+FFFD
+  CHECK((*bad)["id_base64"] == "YmFk//51dGY4");
+  for (const auto& r : rows) {
+    if (&r != bad) CHECK_FALSE(r.contains("id_base64"));  // UTF-8 ids need no second form
+  }
+
+  const std::vector<std::string> spellings = {(*bad)["id"].get<std::string>(),
+                                              "b64:" + (*bad)["id_base64"].get<std::string>(),
+                                              "state:" + (*bad)["id"].get<std::string>(), id};
+  for (const auto& given : spellings) {
+    INFO(given);
+    json d = json_of(server, "inspect", given);
+    REQUIRE(d["sessions"].size() == 1);
+    const json& s = d["sessions"][0];
+    CHECK(s["id_base64"] == "YmFk//51dGY4");
+    CHECK(s["key_details"][0]["key"] == "state:bad\\xff\\xfeutf8");
+    CHECK(s["key_details"][0]["key_base64"] == "c3RhdGU6YmFk//51dGY4");
+    CHECK(s["key_details"][0]["value"]["data"]["email"] == "bo***@example.com");
+    // list takes the same spellings.
+    json l = json_of(server, "list", given);
+    REQUIRE(l["sessions"].size() == 1);
+    CHECK(l["sessions"][0]["id_base64"] == "YmFk//51dGY4");
+  }
+
+  // The table prints the escaped form; pasted back, it names the session.
+  RunResult table = sctl(server, {"list"});
+  REQUIRE(table.exit_code == 0);
+  CHECK_THAT(table.out, Contains("bad\\xff\\xfeutf8"));
+  RunResult shown = sctl(server, {"inspect", "bad\\xff\\xfeutf8"});
+  INFO(shown);
+  CHECK(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Contains("btrix bad\\xff\\xfeutf8") && Contains("state:bad\\xff\\xfeutf8"));
+  CHECK(shown.out.find("\\\\x") == std::string::npos);  // escaped once, not twice
+
+  // An id that really is spelt with a backslash is found as given, before any unescaping.
+  server.cli({"SET", "state:lit\\x41", kState, "EX", "3600"});
+  server.cli({"SET", "state:litA", kState, "EX", "3600"});
+  json lit = sctl_json(server, {"inspect", "lit\\x41"});
+  REQUIRE(lit["sessions"].size() == 1);
+  CHECK(lit["sessions"][0]["id"] == "lit\\x41");
+
+  // A missing one is still exit 5, named in its escaped form.
+  RunResult missing = sctl(server, {"inspect", "-o", "json", "nope\\xff"});
+  CHECK(missing.exit_code == 5);
+  CHECK(json::parse(missing.out)["missing"] == json::array({"nope\\xff"}));
+}
+
+TEST_CASE("a key no profile claims is shown with a note; list takes full keys", "[resolver][unclaimed]") {
+  RedisServer server;
+  server.cli({"SET", "cache:user:1", R"({"name":"Bob","email":"bob@example.com"})", "EX", "600"});
+  server.cli({"HSET", "cache:hash", "email", "ann@example.com", "n", "1"});
+  server.cli({"SET", "state:x", kState, "EX", "3600"});
+  server.cli({"HSET", "trt:session:x:state", "current_stage", "stage_1_goal"});
+
+  json d = sctl_json(server, {"inspect", "cache:user:1"});
+  REQUIRE(d["sessions"].size() == 1);
+  const json& s = d["sessions"][0];
+  CHECK(s["profile"] == "unknown");
+  CHECK(s["id"] == "cache:user:1");
+  CHECK_THAT(s["note"].get<std::string>(), Contains("no profile"));
+  CHECK(s["key_details"][0]["key"] == "cache:user:1");
+  CHECK(s["key_details"][0]["type"] == "string");
+  CHECK(s["key_details"][0]["ttl_ms"].get<long long>() > 0);
+  CHECK(d.dump().find("bob@example.com") == std::string::npos);  // masked like any value
+  CHECK(d["missing"].empty());
+  RunResult table = sctl(server, {"inspect", "cache:user:1", "cache:hash"});
+  INFO(table);
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.out, Contains("note: no profile") && Contains("cache:hash"));
+  CHECK(table.out.find("ann@example.com") == std::string::npos);
+  // One left out by --profile says so.
+  json left = sctl_json(server, {"--profile", "btrix", "inspect", "trt:session:x:state"});
+  CHECK_THAT(left["sessions"][0]["note"].get<std::string>(), Contains("trt") && Contains("--profile"));
+  // A key that does not exist is still "no session".
+  CHECK(sctl(server, {"inspect", "cache:user:2"}).exit_code == 5);
+
+  // list state:x is btrix's x only, as inspect reads it; the bare id is every profile's x.
+  json by_key = sctl_json(server, {"list", "state:x"});
+  REQUIRE(by_key["sessions"].size() == 1);
+  CHECK(by_key["sessions"][0]["profile"] == "btrix");
+  json related = sctl_json(server, {"list", "trt:session:x:state"});
+  REQUIRE(related["sessions"].size() == 1);
+  CHECK(related["sessions"][0]["profile"] == "trt");
+  CHECK(sctl_json(server, {"list", "x"})["sessions"].size() == 2);
+  RunResult gone = sctl(server, {"list", "state:y"});
+  CHECK(gone.exit_code == 5);
+  CHECK_THAT(gone.err, Contains("'state:y'"));
+}
