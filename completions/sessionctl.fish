@@ -57,6 +57,7 @@ complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l sort -x -a 'i
 
 # inspect (show)
 complete -c sessionctl -n '__fish_seen_subcommand_from inspect show' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from inspect show' -l all-items -d 'show every item of big lists, hashes, sets and sorted sets (streamed), not the first 50 or the profile\'s cap'
 
 # stats
 complete -c sessionctl -n '__fish_seen_subcommand_from stats' -s h -l help -d 'Print this help message and exit'

@@ -143,6 +143,16 @@ std::vector<Table::Column> session_list_columns(bool wide) {
   return cols;
 }
 
+json present_key_value(const Session& s, std::size_t i, const StoredValue& value, bool reveal) {
+  std::optional<Encoding> expected;
+  if (const KeyRole* role = s.role_of(i)) {
+    expected = role->encoding;
+  } else if (!s.profile && i == 0 && !s.layout.empty()) {
+    expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON
+  }
+  return present_value(value, s.profile, reveal, expected);
+}
+
 json session_detail_json(const Session& s, bool reveal) {
   json j = SessionRow(s, true, unix_now(), reveal).to_json();
   j["masked"] = !reveal;
@@ -156,13 +166,7 @@ json session_detail_json(const Session& s, bool reveal) {
     set_name(kj, "key", shown(k.key));
     kj.update({{"role", k.role}, {"type", k.type}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}});
     if (k.exists() && k.value) {
-      std::optional<Encoding> expected;
-      if (const KeyRole* role = s.role_of(i)) {
-        expected = role->encoding;
-      } else if (!s.profile && i == 0 && !s.layout.empty()) {
-        expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON
-      }
-      json v = present_value(*k.value, s.profile, reveal, expected);
+      json v = present_key_value(s, i, *k.value, reveal);
       kj["encoding"] = v["encoding"];
       if (v.contains("reason")) kj["reason"] = v["reason"];
       kj["value"] = v["value"];
@@ -226,7 +230,7 @@ std::string scalar_text(const json& v) { return v.is_string() ? printable(v.get<
 
 }  // namespace
 
-std::string render_session_detail(const json& d, const Terminal& term) {
+std::string render_session_head(const json& d, const Terminal& term) {
   std::string out;
   out += term.paint(Style::bold, fmt::format("{} {}", d["profile"].get<std::string>(), shown_name(d, "id")));
   const auto nkeys = d["keys"].get<std::size_t>();
@@ -241,47 +245,66 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     out += term.paint(Style::red, "  problems: " + p) + "\n";
   }
   if (d.contains("note")) out += term.paint(Style::yellow, "  note: " + printable(d["note"].get<std::string>())) + "\n";
-  for (const auto& k : d["key_details"]) {
-    out += fmt::format("\n  {} {}  {}  TTL {}  {}\n", term.paint(Style::cyan, shown_name(k, "key")),
-                       term.paint(Style::dim, "(" + k["role"].get<std::string>() + ")"), k["type"].get<std::string>(),
-                       ttl_text(k["ttl_ms"].get<long long>()), human_bytes(k["size_bytes"].get<long long>()));
-    if (k.contains("note"))
-      out += term.paint(Style::yellow, "    note: " + printable(k["note"].get<std::string>())) + "\n";
-    if (!k.contains("value")) continue;
-    const json& v = k["value"];
-    std::string enc = k["encoding"].get<std::string>();
-    if (enc.rfind("fields", 0) == 0) {
-      Table t({{"FIELD"}, {"VALUE"}});
-      for (const auto& [f, fv] : v.items()) t.add({{printable(f)}, {scalar_text(fv)}});
-      out += indent_lines(t.render(term), "    ");
-    } else if (enc.rfind("items", 0) == 0) {
-      std::size_t n = 0;
-      for (const auto& item : v) out += fmt::format("    {:>3}. {}\n", ++n, scalar_text(item));
-    } else if (enc == "members") {
-      Table t({{"MEMBER"}, {"SCORE", Align::right}});
-      for (const auto& m : v) t.add({{scalar_text(m["member"])}, {dump_json(m["score"], false)}});
-      out += indent_lines(t.render(term), "    ");
-    } else if (enc == "json") {
-      out += indent_lines(dump_json(v, true), "    ");
-    } else {
-      std::string label;
-      if (enc == "base64") {
-        label = "(binary, base64) ";
-      } else if (enc == "corrupt") {
-        const std::string reason = k.contains("reason") ? k["reason"].get<std::string>() : "";
-        label = reason.rfind("nested deeper", 0) == 0
-                    ? fmt::format("(not valid JSON: {}; shown by length) ", reason)
-                    : fmt::format("(not valid JSON{}{}; shown by length, --reveal shows it) ",
-                                  reason.empty() ? "" : ": ", reason);
-      }
-      out += indent_lines(label + scalar_text(v), "    ");
+  return out;
+}
+
+std::string render_key_head(const json& k, const Terminal& term) {
+  std::string out =
+      fmt::format("\n  {} {}  {}  TTL {}  {}\n", term.paint(Style::cyan, shown_name(k, "key")),
+                  term.paint(Style::dim, "(" + k["role"].get<std::string>() + ")"), k["type"].get<std::string>(),
+                  ttl_text(k["ttl_ms"].get<long long>()), human_bytes(k["size_bytes"].get<long long>()));
+  if (k.contains("note"))
+    out += term.paint(Style::yellow, "    note: " + printable(k["note"].get<std::string>())) + "\n";
+  return out;
+}
+
+std::string render_value(const json& presented, const Terminal& term, std::size_t first_number) {
+  std::string out;
+  const json& v = presented["value"];
+  std::string enc = presented["encoding"].get<std::string>();
+  if (enc.rfind("fields", 0) == 0) {
+    Table t({{"FIELD"}, {"VALUE"}});
+    for (const auto& [f, fv] : v.items()) t.add({{printable(f)}, {scalar_text(fv)}});
+    out += indent_lines(t.render(term), "    ");
+  } else if (enc.rfind("items", 0) == 0) {
+    std::size_t n = first_number;
+    for (const auto& item : v) out += fmt::format("    {:>3}. {}\n", n++, scalar_text(item));
+  } else if (enc == "members") {
+    Table t({{"MEMBER"}, {"SCORE", Align::right}});
+    for (const auto& m : v) t.add({{scalar_text(m["member"])}, {dump_json(m["score"], false)}});
+    out += indent_lines(t.render(term), "    ");
+  } else if (enc == "json") {
+    out += indent_lines(dump_json(v, true), "    ");
+  } else {
+    std::string label;
+    if (enc == "base64") {
+      label = "(binary, base64) ";
+    } else if (enc == "corrupt") {
+      const std::string reason = presented.contains("reason") ? presented["reason"].get<std::string>() : "";
+      label = reason.rfind("nested deeper", 0) == 0
+                  ? fmt::format("(not valid JSON: {}; shown by length) ", reason)
+                  : fmt::format("(not valid JSON{}{}; shown by length, --reveal shows it) ", reason.empty() ? "" : ": ",
+                                reason);
     }
-    if (k.contains("items_omitted")) {
-      out += term.paint(Style::dim, fmt::format("    … and {} more (--all-items shows them)",
-                                                k["items_omitted"].get<std::size_t>())) +
-             "\n";
-    }
+    out += indent_lines(label + scalar_text(v), "    ");
   }
+  return out;
+}
+
+std::string render_key_detail(const json& k, const Terminal& term) {
+  std::string out = render_key_head(k, term);
+  if (!k.contains("value")) return out;
+  out += render_value(k, term, 1);
+  if (k.contains("items_omitted")) {
+    out += term.paint(Style::dim, fmt::format("    … and {} more (--all-items shows them)",
+                                              k["items_omitted"].get<std::size_t>())) +
+           "\n";
+  }
+  return out;
+}
+
+std::string render_session_indexes(const json& d, const Terminal&) {
+  std::string out;
   for (const auto& ix : d["indexes"]) {
     std::string what;
     if (ix.contains("points_to")) {  // a pointer key such as session:chat:{chat_id}
@@ -298,6 +321,12 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     out += fmt::format("\n  index {}: {}\n", shown_name(ix, "key"), what);
   }
   return out;
+}
+
+std::string render_session_detail(const json& d, const Terminal& term) {
+  std::string out = render_session_head(d, term);
+  for (const auto& k : d["key_details"]) out += render_key_detail(k, term);
+  return out + render_session_indexes(d, term);
 }
 
 }  // namespace sessionctl

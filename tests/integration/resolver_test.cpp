@@ -1,6 +1,7 @@
 // Naming sessions on the command line against a real redis-server and the real binary: ids that are
 // not UTF-8 round-trip through every output, keys no profile claims, full keys for list, and big
 // aggregates that inspect reads in windows. The resolver's pure parts are in tests/unit/resolver_test.cpp.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -146,4 +147,69 @@ TEST_CASE("a key no profile claims is shown with a note; list takes full keys", 
   RunResult gone = sctl(server, {"list", "state:y"});
   CHECK(gone.exit_code == 5);
   CHECK_THAT(gone.err, Contains("'state:y'"));
+}
+
+TEST_CASE("inspect reads big aggregates in windows: the first items, '… and N more', flat memory",
+          "[resolver][windows][big]") {
+  RedisServer server;
+  // A TRT session whose :history list has 1M items (the app caps it at 50), built server-side.
+  server.cli({"HSET", "trt:session:big:state", "current_stage", "stage_1_goal"});
+  server.cli({"EVAL",
+              "for i = 1, tonumber(ARGV[1]), 1000 do local t = {} "
+              "for j = i, math.min(i + 999, tonumber(ARGV[1])) do "
+              "t[#t + 1] = '{\"client_input\":\"secret ' .. j .. '\",\"navigation_decision\":\"continue\"}' end "
+              "redis.call('RPUSH', KEYS[1], unpack(t)) end return 1",
+              "1", "trt:session:big:history", "1000000"});
+  const long limit_kb = testsupport::kAsan ? 256 * 1024 : 64 * 1024;
+
+  const auto table = testsupport::run_measured({"-u", server.url(), "inspect", "big"});
+  INFO(table.result);
+  REQUIRE(table.result.exit_code == 0);
+  CHECK_THAT(table.result.out, Contains("     50. ") && Contains("… and 999950 more (--all-items shows them)"));
+  CHECK(table.result.out.find("     51. ") == std::string::npos);
+  CHECK(table.result.out.find("secret") == std::string::npos);
+  INFO("max RSS " << table.max_rss_kb << " KiB");
+  CHECK(table.max_rss_kb < limit_kb);
+
+  json doc = sctl_json(server, {"inspect", "big"});
+  const json& s = doc["sessions"][0];
+  CHECK(std::find(s["problems"].begin(), s["problems"].end(), "history_over_cap") != s["problems"].end());
+  const json& history = s["key_details"][1];
+  CHECK(history["role"] == "history");
+  CHECK(history["value"].size() == 50);
+  CHECK(history["items_total"] == 1000000);
+  CHECK(history["items_omitted"] == 999950);
+
+  // --all-items streams all of them, in every format, and memory stays flat.
+  const auto all = testsupport::run_measured({"-u", server.url(), "-o", "jsonl", "inspect", "big", "--all-items"});
+  REQUIRE(all.result.exit_code == 0);
+  json line = json::parse(all.result.out.substr(0, all.result.out.find('\n')));
+  REQUIRE(line["key_details"][1]["value"].size() == 1000000);
+  CHECK(line["key_details"][1]["value"][999999]["client_input"] == "[redacted: 14 chars]");
+  CHECK_FALSE(line["key_details"][1].contains("items_omitted"));
+  INFO("max RSS --all-items " << all.max_rss_kb << " KiB");
+  CHECK(all.max_rss_kb < limit_kb);
+  CHECK(all.result.out.find("secret") == std::string::npos);
+
+  // Hashes, sets and sorted sets the same way (keys no profile claims: read with the default window).
+  server.cli({"EVAL",
+              "for i = 1, 300 do redis.call('HSET', 'cache:h', 'f' .. i, 'v' .. i) "
+              "redis.call('SADD', 'cache:s', 'm' .. i) redis.call('ZADD', 'cache:z', i, 'z' .. i) end return 1",
+              "0"});
+  json few = sctl_json(server, {"inspect", "cache:h", "cache:s", "cache:z"});
+  REQUIRE(few["sessions"].size() == 3);
+  for (const auto& sess : few["sessions"]) {
+    const json& k = sess["key_details"][0];
+    INFO(k.dump());
+    CHECK(k["value"].size() == 50);
+    CHECK(k["items_total"] == 300);
+    CHECK(k["items_omitted"] == 250);
+  }
+  CHECK(few["sessions"][2]["key_details"][0]["value"][0]["member"] == "z1");  // a zset in score order
+  json every = sctl_json(server, {"inspect", "cache:h", "cache:s", "cache:z", "--all-items"});
+  for (const auto& sess : every["sessions"]) CHECK(sess["key_details"][0]["value"].size() == 300);
+  CHECK(every["sessions"][2]["key_details"][0]["value"][299]["member"] == "z300");
+  RunResult tab = sctl(server, {"inspect", "cache:z", "--all-items"});
+  CHECK_THAT(tab.out, Contains("z300"));
+  CHECK(tab.out.find("more (--all-items") == std::string::npos);
 }
