@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "render/progress.h"
 #include "render/records.h"
+#include "render/row_sorter.h"
 #include "render/session_view.h"
 #include "selection.h"
 #include "session/scanner.h"
@@ -23,15 +24,6 @@ struct ListFlags {
   bool wide = false;
   std::string sort;
 };
-
-// Sorting buffers the selected sessions' rows (not their values).
-bool sort_less(const std::string& by, const SessionRow& a, const SessionRow& b) {
-  if (by == "ttl") return a.ttl_ms < b.ttl_ms;
-  if (by == "size") return a.size_bytes > b.size_bytes;
-  if (by == "idle") return a.idle_ms.value_or(-1) > b.idle_ms.value_or(-1);
-  if (by == "profile") return std::tie(a.profile, a.id) < std::tie(b.profile, b.id);
-  return a.id < b.id;
-}
 
 void run_list(Context& ctx, const ListFlags& flags) {
   SessionFilter filter = flags.selection.filter();
@@ -66,7 +58,9 @@ void run_list(Context& ctx, const ListFlags& flags) {
   long long emitted = 0;
   std::map<std::string, long long> by_profile;
   std::map<std::string, long long> problems;  // problem name -> sessions listed with it
-  std::vector<SessionRow> buffered;
+  // --sort buffers rows: only the first --limit of them, else packed (row_sorter.h).
+  std::optional<SortedRows> sorted;
+  if (!flags.sort.empty()) sorted.emplace(parse_sort_key(flags.sort), filter.limit);
   auto limit_reached = [&] { return filter.limit && static_cast<std::size_t>(emitted) >= *filter.limit; };
   auto emit = [&](const SessionRow& row) {
     ++emitted;
@@ -83,20 +77,17 @@ void run_list(Context& ctx, const ListFlags& flags) {
     if (limit_reached()) return false;  // --limit 0
     if (!filter.matches(s, now)) return true;
     SessionRow row(s, wide, now, ctx.global.reveal);
-    if (!flags.sort.empty()) {
-      buffered.push_back(std::move(row));
+    if (sorted) {
+      sorted->add(row);
       return true;
     }
     emit(row);
     return !limit_reached();
   });
-  if (!flags.sort.empty()) {
-    std::stable_sort(buffered.begin(), buffered.end(),
-                     [&](const SessionRow& a, const SessionRow& b) { return sort_less(flags.sort, a, b); });
-    for (const auto& rec : buffered) {
-      if (limit_reached()) break;
-      emit(rec);
-    }
+  if (sorted) {
+    sorted->drain([&](const SessionRow& row) {
+      if (!limit_reached()) emit(row);
+    });
   }
   progress.finish();
   const ScanCounters& c = scanner.counters();
@@ -125,7 +116,8 @@ Runner setup_list(CLI::App& app) {
   add_selection_flags(app, flags->selection);
   app.add_flag("--wide", flags->wide, "add state and idle time (reads values)");
   app.add_option("--sort", flags->sort,
-                 "sort by id, profile, ttl, size (largest first) or idle (longest first); buffers the list")
+                 "sort by id, profile, ttl (no TTL last), size (largest first) or idle (longest first); buffers the "
+                 "list (only --limit rows when given)")
       ->check(CLI::IsMember({"id", "profile", "ttl", "size", "idle"}))
       ->type_name("FIELD");
   return [flags](Context& ctx) { run_list(ctx, *flags); };

@@ -213,3 +213,47 @@ TEST_CASE("inspect reads big aggregates in windows: the first items, '… and N 
   CHECK_THAT(tab.out, Contains("z300"));
   CHECK(tab.out.find("more (--all-items") == std::string::npos);
 }
+
+TEST_CASE("list --sort ttl: no TTL sorts last; --limit keeps only N rows in memory", "[sort][big]") {
+  RedisServer server;
+  server.cli_script("SET state:forever " + testsupport::cli_quote(kState) + "\n" +   // never expires
+                    "SET state:b " + testsupport::cli_quote(kState) + " EX 50\n" +   //
+                    "SET state:a " + testsupport::cli_quote(kState) + " EX 100\n" +  //
+                    "SET state:d " + testsupport::cli_quote(kState) + " EX 200\n");
+  auto ids = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"list", "--sort", "ttl"});
+    std::vector<std::string> out;
+    const json doc = sctl_json(server, args);
+    for (const auto& s : doc["sessions"]) out.push_back(s["id"].get<std::string>());
+    return out;
+  };
+  CHECK(ids({}) == std::vector<std::string>{"b", "a", "d", "forever"});
+  CHECK(ids({"--limit", "2"}) == std::vector<std::string>{"b", "a"});
+  CHECK(ids({"--limit", "4", "--wide"}) == std::vector<std::string>{"b", "a", "d", "forever"});
+  RunResult table = sctl(server, {"list", "--sort", "ttl"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("forever") > table.out.find("49s"));  // the table has the same order
+  CHECK(table.out.find("no TTL") > table.out.find("3m19s"));
+
+  // 300k sessions: sorted with --limit, only the 10 kept rows are held (was ~490 B per session).
+  server.cli({"EVAL",
+              "for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'state:s' .. i, ARGV[2], 'EX', 1000 + i % 5000) end "
+              "return 1",
+              "0", "300000", kState});
+  const long limit_kb = testsupport::kAsan ? 256 * 1024 : 64 * 1024;
+  const auto top = testsupport::run_measured(
+      {"-u", server.url(), "list", "--sort", "ttl", "--limit", "10", "-o", "jsonl"}, {}, 120000);
+  INFO(top.result.err);
+  REQUIRE(top.result.exit_code == 0);
+  CHECK(std::count(top.result.out.begin(), top.result.out.end(), '\n') == 10);
+  INFO("max RSS --sort ttl --limit 10 on 300k: " << top.max_rss_kb << " KiB");
+  CHECK(top.max_rss_kb < limit_kb);
+  CHECK(top.result.out.find("\"ttl_ms\":-1") == std::string::npos);
+  const auto all = testsupport::run_measured({"-u", server.url(), "list", "--sort", "ttl", "-o", "jsonl"}, {}, 120000);
+  REQUIRE(all.result.exit_code == 0);
+  CHECK(std::count(all.result.out.begin(), all.result.out.end(), '\n') == 300004);
+  CHECK(all.result.out.substr(all.result.out.rfind('\n', all.result.out.size() - 2) + 1).find("\"id\":\"forever\"") !=
+        std::string::npos);
+  INFO("max RSS --sort ttl on 300k: " << all.max_rss_kb << " KiB");
+  CHECK(all.max_rss_kb < (testsupport::kAsan ? 384 * 1024 : 96 * 1024));
+}
