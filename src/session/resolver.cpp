@@ -176,8 +176,8 @@ std::vector<Session> SessionResolver::find(const std::string& target) {
       if (!key || !out.empty()) continue;
       try {
         if (auto s = lookup_key(*key)) out.push_back(std::move(*s));
-      } catch (const AuthError& e) {
-        if (!denied) denied = e;
+      } catch (const AuthError&) {
+        // A key outside every session layout that this user may not read: no session, not a denial.
       }
     }
   }
@@ -310,6 +310,13 @@ void SessionResolver::read_values(std::vector<KeyInfo>& keys, const std::vector<
         continue;
       }
       reads.push_back({"GET", k.key});
+    } else if (std::min(total, cap) <= 0) {
+      // Emptied since TYPE (or a cap of 0): nothing to read, and "0 -1" would mean the whole list.
+      StoredValue none;
+      none.type = k.type;
+      if (total > 0) none.total = static_cast<std::size_t>(total);
+      k.value = std::move(none);
+      continue;
     } else if (k.type == "list") {
       reads.push_back({"LRANGE", k.key, "0", std::to_string(std::min(total, cap) - 1)});
     } else if (k.type == "zset") {
@@ -428,6 +435,7 @@ std::optional<Session> SessionResolver::lookup_key(const std::string& key) {
   // Which profile would own it, had it been selected: the likelier reason it is "unknown".
   std::string owner;
   for (const auto& p : profiles_.known()) {
+    if (profiles_.find(p.name)) continue;  // a selected profile's value of another shape, say: no hint
     if (p.match_key(key) || p.match_index(key)) {
       owner = p.name;
       break;
