@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <ostream>
+#include <random>
 
 #include "mask/mask.h"
 #include "registry.h"
@@ -25,11 +26,18 @@ struct InspectFlags {
 bool streamed(const KeyInfo& k, bool all_items) { return all_items && k.value && k.value->total; }
 
 // The placeholder a streamed key's value has in the detail JSON until its items are written in its place.
-std::string stream_mark(std::size_t key) { return fmt::format("\u0001sessionctl-items:{}\u0001", key); }
+// A value cannot fake one: the mark carries a number drawn once per run.
+const std::string& stream_nonce() {
+  static const std::string nonce = std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+  return nonce;
+}
+std::string stream_mark(std::size_t key) {
+  return fmt::format("\u0001sessionctl-items-{}:{}\u0001", stream_nonce(), key);
+}
 
 // Writes `text` (a detail JSON) with each stream_mark() string replaced by what write_items(key) writes.
 void write_with_items(std::ostream& out, const std::string& text, const std::function<void(std::size_t)>& write_items) {
-  const std::string open = "\"\\u0001sessionctl-items:";
+  const std::string open = "\"\\u0001sessionctl-items-" + stream_nonce() + ":";
   std::size_t at = 0;
   for (std::size_t pos; (pos = text.find(open, at)) != std::string::npos;) {
     out.write(text.data() + at, static_cast<std::streamsize>(pos - at));
