@@ -1,190 +1,178 @@
 // sessionctl inspect ID|KEY…: every key of a session, decoded and masked.
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <functional>
 #include <ostream>
+#include <random>
 
-#include "json/probe.h"
 #include "mask/mask.h"
-#include "redis/reply.h"
 #include "registry.h"
-#include "render/session_detail.h"
+#include "render/records.h"
 #include "render/session_view.h"
-#include "session/key_pattern.h"
-#include "session/scanner.h"
+#include "session/resolver.h"
 #include "util/errors.h"
+#include "util/utf8.h"
 
 namespace sessionctl::cli {
 namespace {
 
 struct InspectFlags {
   std::vector<std::string> targets;
+  bool all_items = false;
 };
 
-std::size_t distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
+// --all-items: a key whose value was read as a window gets all its items, streamed from Redis a
+// window at a time, so memory stays flat however big the key is.
+bool streamed(const KeyInfo& k, bool all_items) { return all_items && k.value && k.value->total; }
+
+// The placeholder a streamed key's value has in the detail JSON until its items are written in its place.
+// A value cannot fake one: the mark carries a number drawn once per run.
+const std::string& stream_nonce() {
+  static const std::string nonce = std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+  return nonce;
+}
+std::string stream_mark(std::size_t key) {
+  return fmt::format("\u0001sessionctl-items-{}:{}\u0001", stream_nonce(), key);
 }
 
-// Close matches for a missing id: ids that contain it or are a few edits away. Looks at no more
-// than 200k keys so a huge keyspace cannot make an error message slow.
-std::vector<std::string> suggestions(redis::Client& client, const ProfileSet& profiles, const std::string& wanted) {
-  std::vector<std::pair<std::size_t, std::string>> found;
-  long long seen = 0;
-  SessionScanner scanner(client, profiles, ScanOptions{});
-  redis::ScanRequest req;
-  req.pattern = scanner.scan_glob();
-  client.scan(req, [&](std::vector<std::string>& keys) {
-    for (const auto& key : keys) {
-      for (const auto& p : profiles.all()) {
-        auto m = p.match_key(key);
-        if (!m || m->first != &p.primary) continue;
-        const std::string& id = m->second;
-        if (id == wanted) continue;  // the same id under a layout another (unselected) profile owns: no hint
-        std::size_t d =
-            id.find(wanted) != std::string::npos || wanted.find(id) != std::string::npos ? 0 : distance(id, wanted);
-        if (d <= std::max<std::size_t>(2, wanted.size() / 4)) found.emplace_back(d, id);
+// Writes `text` (a detail JSON) with each stream_mark() string replaced by what write_items(key) writes.
+void write_with_items(std::ostream& out, const std::string& text, const std::function<void(std::size_t)>& write_items) {
+  const std::string open = "\"\\u0001sessionctl-items-" + stream_nonce() + ":";
+  std::size_t at = 0;
+  for (std::size_t pos; (pos = text.find(open, at)) != std::string::npos;) {
+    out.write(text.data() + at, static_cast<std::streamsize>(pos - at));
+    std::size_t num = pos + open.size();
+    std::size_t end = text.find("\\u0001\"", num);
+    write_items(std::stoul(text.substr(num, end - num)));
+    at = end + 7;  // past \u0001"
+  }
+  out.write(text.data() + at, static_cast<std::streamsize>(text.size() - at));
+}
+
+// Every item of s.keys[i] as the JSON value the detail would hold: [items…] or {field: value…}.
+void write_all_items_json(std::ostream& out, SessionResolver& resolver, const Session& s, std::size_t i, bool reveal) {
+  const bool hash = s.keys[i].type == KeyType::hash;
+  out << (hash ? '{' : '[');
+  bool first = true;
+  resolver.stream_items(s.keys[i], [&](StoredValue& window) {
+    const nlohmann::json v = present_key_value(s, i, window, reveal)["value"];
+    std::string chunk;
+    if (hash) {
+      for (const auto& [f, fv] : v.items()) {
+        chunk += first ? "" : ",";
+        append_json_string(chunk, f);
+        chunk += ':' + dump_json(fv, false);
+        first = false;
+      }
+    } else {
+      for (const auto& item : v) {
+        chunk += (first ? "" : ",") + dump_json(item, false);
+        first = false;
       }
     }
-    seen += static_cast<long long>(keys.size());
-    return seen < 200000;
+    out << chunk;
   });
-  std::sort(found.begin(), found.end());
-  found.erase(std::unique(found.begin(), found.end()), found.end());
-  std::vector<std::string> out;
-  for (const auto& [d, id] : found) {
-    if (out.size() == 3) break;
-    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
-  }
-  return out;
+  out << (hash ? '}' : ']');
 }
 
-// Finds the sessions a target names: a full key of some profile's layout, or an id tried in each profile.
-std::vector<Session> resolve(redis::Client& client, SessionScanner& scanner, const ProfileSet& profiles,
-                             const std::string& target) {
-  std::vector<Session> out;
-  std::vector<std::pair<const Profile*, std::string>> tries;
-  for (const auto& p : profiles.all()) {
-    if (auto m = p.match_key(target)) tries.emplace_back(&p, m->second);
-  }
-  if (tries.empty()) {
-    for (const auto& p : profiles.all()) {
-      const IndexSpec* ix = p.match_index(target);
-      if (!ix) continue;
-      if (ix->kind == IndexSpec::Kind::zset_of_ids) {
-        throw UsageError(
-            fmt::format("'{}' is {}'s index of sessions, not a session; list them with "
-                        "'sessionctl list --profile {}'",
-                        printable(target), p.name, p.name));
-      }
-      // A pointer key (session:chat:{chat_id}): the session it names, or the pointer itself when that is gone.
-      redis::Reply pointed = client.run1({"GET", target});
-      if (pointed.is_error()) redis::throw_reply_error(pointed, "reading " + printable(target));  // NOPERM: exit 4
-      if (!pointed.is_string()) return out;
-      if (auto s = scanner.load(p, pointed.str); s && s->primary().exists()) {
-        out.push_back(std::move(*s));
-      } else {
-        Session orphan;
-        orphan.id = pointed.str;
-        orphan.profile = &p;
-        KeyInfo gone;
-        gone.key = p.primary.pattern.key_for(pointed.str);
-        gone.role = p.primary.role;
-        orphan.keys.push_back(std::move(gone));
-        orphan.pointers.push_back(PointerEntry{ix->role, target, pointed.str, client.run1({"PTTL", target}).integer});
-        orphan.add_problem(problem::orphan);
-        out.push_back(std::move(orphan));
-      }
-      return out;
-    }
-    for (const auto& p : profiles.all()) tries.emplace_back(&p, target);
-  }
-  std::vector<std::string> loaded_keys;
-  std::vector<Session> unclaimed;  // JSON under a shared layout that no profile's shape fits
-  auto as_unknown = [](Session& s, const Profile& p) {
-    s.profile = nullptr;
-    s.layout = p.primary.pattern.text();
-    // Damage found while it was read as p's stays reported, as list reports it.
-    std::vector<std::string> kept;
-    for (const auto& pr : s.problems) {
-      if (pr == problem::corrupt || pr == problem::binary) kept.push_back(pr);
-    }
-    s.problems = kept;
-    s.state.reset();
-    s.last_activity.reset();
-    s.pointers.clear();
-    analyse_session(s);
-  };
-  std::optional<AuthError> denied;  // an ACL user may read one app's keys and not another's
-  for (const auto& [p, id] : tries) {
-    std::string key = p->primary.pattern.key_for(id);
-    std::optional<Session> s;
-    try {
-      s = scanner.load(*p, id);
-    } catch (const AuthError& e) {
-      if (!denied) denied = e;
+// The table form of one session, streaming the items of keys read as a window when --all-items.
+void write_session_table(std::ostream& out, SessionResolver& resolver, const Session& s, const nlohmann::json& d,
+                         const Terminal& term, bool reveal, bool all_items) {
+  out << render_session_head(d, term);
+  for (std::size_t i = 0; i < s.keys.size(); ++i) {
+    const nlohmann::json& k = d["key_details"][i];
+    if (!streamed(s.keys[i], all_items)) {
+      out << render_key_detail(k, term);
       continue;
     }
-    if (!s) continue;
-    if (p->needs_shape()) {
-      auto doc = s->primary().value ? parse_json(s->primary().value->raw) : std::nullopt;
-      if (doc && !p->shape_matches(*doc)) {
-        // Another profile on the same layout may own it; if none does, it is shown as unknown below.
-        if (claimed_by_unselected_profile(*doc, {p}, profiles.known())) continue;
-        as_unknown(*s, *p);
-        unclaimed.push_back(std::move(*s));
-        continue;
-      }
-      if (!doc && std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
-      if (!doc) as_unknown(*s, *p);
-    }
-    if (std::find(loaded_keys.begin(), loaded_keys.end(), key) != loaded_keys.end()) continue;
-    loaded_keys.push_back(key);
-    out.push_back(std::move(*s));
+    out << render_key_head(k, term);
+    std::size_t n = 1;
+    resolver.stream_items(s.keys[i], [&](StoredValue& window) {
+      out << render_value(present_key_value(s, i, window, reveal), term, n);
+      n += window.read_count();
+    });
   }
-  for (auto& s : unclaimed) {
-    if (std::find(loaded_keys.begin(), loaded_keys.end(), s.primary().key) != loaded_keys.end()) continue;
-    loaded_keys.push_back(s.primary().key);
-    out.push_back(std::move(s));
-  }
-  // Nothing readable, and some layouts were denied: "no session" would be a guess, so the denial is
-  // the answer (exit 4), as it is for the same target given as a full key.
-  if (out.empty() && denied) throw *denied;
-  return out;
+  out << render_session_indexes(d, term);
 }
 
 void run_inspect(Context& ctx, const InspectFlags& flags) {
   ProfileSet profiles = ctx.profiles();
   auto client = ctx.connect_no_touch();
-  SessionScanner scanner(*client, profiles, ScanOptions{});
-  SessionDetailReport report;
-  std::vector<std::string>& missing = report.missing;
-  for (const auto& raw : flags.targets) {
-    const std::string target = unescape_arg(raw);
-    auto sessions = resolve(*client, scanner, profiles, target);
-    if (sessions.empty()) missing.push_back(target);
-    for (const auto& s : sessions) report.sessions.push_back(session_detail_json(s, ctx.global.reveal));
+  SessionResolver resolver(*client, profiles);
+  const bool reveal = ctx.global.reveal;
+  std::vector<std::string> targets;
+  for (const auto& raw : flags.targets) targets.push_back(unescape_arg(raw));
+  Resolution found = resolver.resolve(targets);
+
+  std::vector<nlohmann::json> details;
+  bool any_streamed = false;
+  for (const auto& s : found.sessions) {
+    nlohmann::json d = session_detail_json(s, reveal);
+    for (std::size_t i = 0; i < s.keys.size(); ++i) {
+      if (!streamed(s.keys[i], flags.all_items)) continue;
+      d["key_details"][i]["value"] = stream_mark(i);  // written in place below, a window at a time
+      d["key_details"][i].erase("items_omitted");
+      any_streamed = true;
+    }
+    details.push_back(std::move(d));
   }
-  ctx.emit(report);
-  if (!missing.empty()) {
-    const std::string& first = missing.front();
-    auto close = suggestions(*client, profiles, first);
+  auto write_detail = [&](std::size_t at, const std::string& text) {
+    write_with_items(*ctx.out, text, [&](std::size_t key) {
+      write_all_items_json(*ctx.out, resolver, found.sessions[at], key, reveal);
+    });
+  };
+  switch (ctx.format()) {
+    case Format::table:
+      for (std::size_t i = 0; i < details.size(); ++i) {
+        if (i) *ctx.out << "\n";
+        write_session_table(*ctx.out, resolver, found.sessions[i], details[i], ctx.term, reveal, flags.all_items);
+      }
+      break;
+    case Format::json: {
+      nlohmann::json doc = json_document("sessionctl.inspect", 1);
+      // Targets as given; bytes that are not UTF-8 in the escaped form inspect accepts back.
+      auto shown = [](const std::string& t) { return is_utf8(t) ? t : printable(t); };
+      nlohmann::json missing = nlohmann::json::array(), denied = nlohmann::json::array();
+      for (const auto& t : found.missing) missing.push_back(shown(t));
+      for (const auto& d : found.denied) denied.push_back(shown(d.target));
+      doc["missing"] = missing;
+      doc["denied"] = denied;
+      doc["sessions"] = nlohmann::json::array();
+      if (!any_streamed) {
+        doc["sessions"] = details;
+        *ctx.out << dump_json(doc, true) << '\n';
+        break;
+      }
+      for (std::size_t i = 0; i < details.size(); ++i) doc["sessions"].push_back(stream_mark(i));
+      // The document is written around its sessions, each of which may stream items of its own.
+      write_with_items(*ctx.out, dump_json(doc, true),
+                       [&](std::size_t i) { write_detail(i, dump_json(details[i], true)); });
+      *ctx.out << '\n';
+      break;
+    }
+    case Format::jsonl:
+      for (std::size_t i = 0; i < details.size(); ++i) {
+        write_detail(i, dump_json(details[i], false));
+        *ctx.out << '\n';
+      }
+      break;
+  }
+  // A denial is the stronger answer: "no session" would be a guess where the user may not look.
+  if (!found.denied.empty()) {
+    ctx.out->flush();
+    throw AuthError(found.denied.front().message);
+  }
+  if (!found.missing.empty()) {
+    ctx.out->flush();
+    const std::string& first = found.missing.front();
     std::string hint;
     // Suggestions are stored ids: masked like every id shown (the target itself is the user's own).
-    for (const auto& c : close) {
+    for (const auto& c : resolver.suggestions(first)) {
       hint += (hint.empty() ? "" : ", ") + printable(ctx.global.reveal ? c : mask::mask_shown(c));
     }
+    const std::size_t more = found.missing.size() - 1;
     throw NotFoundError(
-        fmt::format("no session '{}'{}{}", printable(first),
-                    missing.size() > 1 ? fmt::format(" (and {} more missing)", missing.size() - 1) : "",
+        fmt::format("no session '{}'{}{}", printable(first), more ? fmt::format(" (and {} more missing)", more) : "",
                     hint.empty() ? "; try 'sessionctl list --match GLOB'" : "; did you mean: " + hint + "?"));
   }
 }
@@ -196,6 +184,9 @@ Runner setup_inspect(CLI::App& app) {
   app.add_option("ID", flags->targets, "session ids or full keys (state:abc, trt:session:x:history)")
       ->required()
       ->type_name("ID|KEY");
+  app.add_flag("--all-items", flags->all_items,
+               "show every item of big lists, hashes, sets and sorted sets (streamed), not the first 50 or the "
+               "profile's cap");
   return [flags](Context& ctx) { run_inspect(ctx, *flags); };
 }
 

@@ -2,12 +2,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 #include <set>
 
 #include "registry.h"
 #include "render/progress.h"
 #include "render/records.h"
+#include "render/row_sorter.h"
 #include "render/session_list.h"
 #include "render/session_view.h"
 #include "selection.h"
@@ -24,18 +26,10 @@ struct ListFlags {
   std::string sort;
 };
 
-// Sorting buffers the selected sessions' rows (not their values).
-bool sort_less(const std::string& by, const SessionRow& a, const SessionRow& b) {
-  if (by == "ttl") return a.ttl_ms < b.ttl_ms;
-  if (by == "size") return a.size_bytes > b.size_bytes;
-  if (by == "idle") return a.idle_ms.value_or(-1) > b.idle_ms.value_or(-1);
-  if (by == "profile") return std::tie(a.profile, a.id) < std::tie(b.profile, b.id);
-  return a.id < b.id;
-}
-
 void run_list(Context& ctx, const ListFlags& flags) {
   SessionFilter filter = flags.selection.filter();
   ProfileSet profiles = ctx.profiles();
+  filter.name_sessions(profiles);  // state:x names btrix's x, as inspect takes it
   auto client = ctx.connect_no_touch();
   bool wide = flags.wide || flags.sort == "idle";
   ScanOptions opts;
@@ -54,32 +48,34 @@ void run_list(Context& ctx, const ListFlags& flags) {
 
   double now = unix_now();
   SessionListSummary summary;
-  std::vector<SessionRow> buffered;
+  // --sort buffers rows: only the first --limit of them, else packed (row_sorter.h).
+  std::optional<SortedRows> sorted;
+  if (!flags.sort.empty()) sorted.emplace(parse_sort_key(flags.sort), filter.limit);
   auto limit_reached = [&] { return filter.limit && static_cast<std::size_t>(summary.sessions) >= *filter.limit; };
   auto emit = [&](const SessionRow& row) {
     summary.add(row);
     sink->add(row);
   };
-  std::set<std::string> named(filter.ids.begin(), filter.ids.end());  // ids given on the command line, not yet seen
+  std::set<std::size_t> named;  // names given on the command line, not yet seen
+  for (std::size_t i = 0; i < filter.names.size(); ++i) named.insert(i);
   scanner.run([&](Session& s) {
-    if (!named.empty()) named.erase(s.id);
+    if (!named.empty()) {
+      for (std::size_t i : filter.named_by(s)) named.erase(i);
+    }
     if (limit_reached()) return false;  // --limit 0
     if (!filter.matches(s, now)) return true;
     SessionRow row(s, wide, now, ctx.global.reveal);
-    if (!flags.sort.empty()) {
-      buffered.push_back(std::move(row));
+    if (sorted) {
+      sorted->add(row);
       return true;
     }
     emit(row);
     return !limit_reached();
   });
-  if (!flags.sort.empty()) {
-    std::stable_sort(buffered.begin(), buffered.end(),
-                     [&](const SessionRow& a, const SessionRow& b) { return sort_less(flags.sort, a, b); });
-    for (const auto& rec : buffered) {
-      if (limit_reached()) break;
-      emit(rec);
-    }
+  if (sorted) {
+    sorted->drain([&](const SessionRow& row) {
+      if (!limit_reached()) emit(row);
+    });
   }
   progress.finish();
   const ScanCounters& c = scanner.counters();
@@ -93,7 +89,7 @@ void run_list(Context& ctx, const ListFlags& flags) {
   }
   if (!named.empty() && !limit_reached()) {
     std::string list;
-    for (const auto& id : named) list += (list.empty() ? "'" : ", '") + printable(id) + "'";
+    for (std::size_t i : named) list += (list.empty() ? "'" : ", '") + printable(filter.names[i].given) + "'";
     throw NotFoundError(fmt::format("no session {}; try 'sessionctl list --match GLOB'", list));
   }
   if (c.unclassified > 0) {
@@ -109,7 +105,8 @@ Runner setup_list(CLI::App& app) {
   add_selection_flags(app, flags->selection);
   app.add_flag("--wide", flags->wide, "add state and idle time (reads values)");
   app.add_option("--sort", flags->sort,
-                 "sort by id, profile, ttl, size (largest first) or idle (longest first); buffers the list")
+                 "sort by id, profile, ttl (no TTL last), size (largest first) or idle (longest first); buffers the "
+                 "list (only --limit rows when given)")
       ->check(CLI::IsMember({"id", "profile", "ttl", "size", "idle"}))
       ->type_name("FIELD");
   return [flags](Context& ctx) { run_list(ctx, *flags); };

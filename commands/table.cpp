@@ -26,9 +26,13 @@ const std::vector<CommandDef>& command_table() {
       {"inspect",
        {"show"},
        "Show every key of a session with type, TTL, size and decoded value, PII masked",
-       "Takes session ids or full keys. JSON values are pretty-printed, hashes shown as field tables, lists "
-       "numbered, sorted sets with scores; index entries (trt:active_sessions) are shown too. Personal data is "
-       "masked unless --reveal. A missing session exits 5 and suggests close matches.",
+       "Takes session ids or full keys (see OUTPUT for the escaped and b64: forms of ids that are not UTF-8). "
+       "JSON values are pretty-printed, hashes shown as field tables, lists numbered, sorted sets with scores; "
+       "index entries (trt:active_sessions) are shown too. A key that exists but no profile claims is shown as it "
+       "is, with a note. Lists, hashes, sets and sorted sets show their first 50 items (or the profile's cap, such "
+       "as trt's 50 history entries) and how many more there are; --all-items streams every item with memory "
+       "staying flat. A string above 64 MiB is not read: its size is shown with a note. Personal data is masked "
+       "unless --reveal. A missing session exits 5 and suggests close matches.",
        {"sessionctl inspect test-session-123", "sessionctl inspect trt:session:user_12345:history -o json"},
        setup_inspect},
       {"stats",

@@ -64,7 +64,7 @@ _sessionctl() {
             "") flags+=' -h --help --version' ;;
             status) flags+=' -h --help' ;;
             list) flags+=' -h --help --match --state --ttl-below --ttl-above --no-ttl --idle-over --where --limit --wide --sort' ;;
-            inspect) flags+=' -h --help' ;;
+            inspect) flags+=' -h --help --all-items' ;;
             stats) flags+=' -h --help' ;;
             doctor) flags+=' -h --help' ;;
         esac

@@ -53,10 +53,11 @@ complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l idle-over -x 
 complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l where -x -d 'only sessions whose FIELD (dotted JSON path or hash field) equals VALUE, raw (repeatable)'
 complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l limit -x -d 'stop after N sessions'
 complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l wide -d 'add state and idle time (reads values)'
-complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l sort -x -a 'id profile ttl size idle' -d 'sort by id, profile, ttl, size (largest first) or idle (longest first); buffers the list'
+complete -c sessionctl -n '__fish_seen_subcommand_from list ls' -l sort -x -a 'id profile ttl size idle' -d 'sort by id, profile, ttl (no TTL last), size (largest first) or idle (longest first); buffers the list (only --limit rows when given)'
 
 # inspect (show)
 complete -c sessionctl -n '__fish_seen_subcommand_from inspect show' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from inspect show' -l all-items -d 'show every item of big lists, hashes, sets and sorted sets (streamed), not the first 50 or the profile\'s cap'
 
 # stats
 complete -c sessionctl -n '__fish_seen_subcommand_from stats' -s h -l help -d 'Print this help message and exit'

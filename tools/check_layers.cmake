@@ -39,7 +39,8 @@ foreach(part IN LISTS parts)
   endforeach()
 endforeach()
 
-# Commands ask the library for sessions and reports; they never build or send Redis commands.
+# Commands ask the library for sessions and reports; they never build or send Redis commands. Of the
+# Redis layer they may see the client (to hand it to the library) and the connection options only.
 file(GLOB command_files ${SOURCE_DIR}/commands/*.h ${SOURCE_DIR}/commands/*.cpp)
 foreach(f IN LISTS command_files)
   file(STRINGS ${f} includes REGEX "^[ \t]*#[ \t]*include")
@@ -47,6 +48,13 @@ foreach(f IN LISTS command_files)
     if(line MATCHES "<(hiredis|openssl)/")
       list(APPEND violations "${f}: only src/redis may include ${CMAKE_MATCH_1} (${line})")
     endif()
+    if(line MATCHES "\"redis/([a-z_]+)\\.h\"" AND NOT CMAKE_MATCH_1 MATCHES "^(client|options)$")
+      list(APPEND violations "${f}: commands may include redis/client.h and redis/options.h only (${line})")
+    endif()
+  endforeach()
+  file(STRINGS ${f} sends REGEX "redis::(Command|CommandBuffer|Reply|ScanRequest)|run1\\(|->run\\(|->scan\\(")
+  foreach(line IN LISTS sends)
+    list(APPEND violations "${f}: commands send no Redis commands, the session and report layers do (${line})")
   endforeach()
 endforeach()
 

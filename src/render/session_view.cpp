@@ -9,6 +9,7 @@
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/duration.h"
+#include "util/utf8.h"
 
 namespace sessionctl {
 
@@ -19,6 +20,36 @@ std::string ttl_text(long long ttl_ms) {
   if (ttl_ms < 0) return "gone";
   return format_duration(std::chrono::milliseconds(ttl_ms));
 }
+
+namespace {
+
+// Ids and keys are bytes. JSON strings must be UTF-8, so a name that is not gets the escaped form
+// the table shows (which inspect accepts) and, beside it, NAME_base64 with the exact bytes.
+void append_name(std::string& out, std::string_view field, const std::string& bytes) {
+  out += '"';
+  out += field;
+  out += "\":";
+  if (is_utf8(bytes)) {
+    append_json_string(out, bytes);
+    return;
+  }
+  append_json_string(out, printable(bytes));
+  out += ",\"";
+  out += field;
+  out += "_base64\":";
+  append_json_string(out, base64_encode(bytes));
+}
+
+void set_name(json& obj, const std::string& field, const std::string& bytes) {
+  if (is_utf8(bytes)) {
+    obj[field] = bytes;
+    return;
+  }
+  obj[field] = printable(bytes);
+  obj[field + "_base64"] = base64_encode(bytes);
+}
+
+}  // namespace
 
 SessionRow::SessionRow(const Session& s, bool w, double now, bool reveal)
     : id(s.id),
@@ -43,8 +74,8 @@ SessionRow::SessionRow(const Session& s, bool w, double now, bool reveal)
 }
 
 void SessionRow::append_json(std::string& out) const {
-  out += "{\"id\":";
-  append_json_string(out, id);
+  out += '{';
+  append_name(out, "id", id);
   if (id_masked) out += ",\"id_masked\":true";
   out += ",\"profile\":";
   append_json_string(out, profile);
@@ -112,28 +143,40 @@ std::vector<Table::Column> session_list_columns(bool wide) {
   return cols;
 }
 
+json present_key_value(const Session& s, std::size_t i, const StoredValue& value, bool reveal) {
+  std::optional<Encoding> expected;
+  if (const KeyRole* role = s.role_of(i)) {
+    expected = role->encoding;
+  } else if (!s.profile && i == 0 && !s.layout.empty()) {
+    expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON
+  }
+  return present_value(value, s.profile, reveal, expected);
+}
+
 json session_detail_json(const Session& s, bool reveal) {
   json j = SessionRow(s, true, unix_now(), reveal).to_json();
   j["masked"] = !reveal;
+  if (!s.note.empty()) j["note"] = s.note;
   // Keys and index entries carry the id: they are shown masked like it.
   const auto shown = [reveal](const std::string& name) { return reveal ? name : mask::mask_shown(name); };
   json keys = json::array();
   for (std::size_t i = 0; i < s.keys.size(); ++i) {
     const KeyInfo& k = s.keys[i];
-    json kj = {
-        {"key", shown(k.key)}, {"role", k.role}, {"type", k.type_name()}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}};
+    json kj = json::object();
+    set_name(kj, "key", shown(k.key));
+    kj.update({{"role", k.role}, {"type", k.type_name()}, {"ttl_ms", k.ttl_ms}, {"size_bytes", k.size}});
     if (k.exists() && k.value) {
-      std::optional<Encoding> expected;
-      if (const KeyRole* role = s.role_of(i)) {
-        expected = role->encoding;
-      } else if (!s.profile && i == 0 && !s.layout.empty()) {
-        expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON
-      }
-      json v = present_value(*k.value, s.profile, reveal, expected);
+      json v = present_key_value(s, i, *k.value, reveal);
       kj["encoding"] = v["encoding"];
       if (v.contains("reason")) kj["reason"] = v["reason"];
       kj["value"] = v["value"];
+      if (k.value->total) {
+        // Only a window of a big aggregate was read: how many items it holds and how many are not shown.
+        kj["items_total"] = *k.value->total;
+        kj["items_omitted"] = *k.value->total - k.value->read_count();
+      }
     }
+    if (!k.note.empty()) kj["note"] = k.note;
     keys.push_back(kj);
   }
   j["key_details"] = keys;
@@ -141,18 +184,22 @@ json session_detail_json(const Session& s, bool reveal) {
   if (s.profile) {
     for (const auto& ix : s.profile->indexes) {
       if (ix.kind == IndexSpec::Kind::zset_of_ids) {
-        indexes.push_back({{"key", ix.pattern.text()},
-                           {"member", shown(s.id)},
-                           {"present", s.index_score.has_value()},
-                           {"score", s.index_score ? json(*s.index_score) : json(nullptr)}});
+        json e = {{"key", ix.pattern.text()},
+                  {"present", s.index_score.has_value()},
+                  {"score", s.index_score ? json(*s.index_score) : json(nullptr)}};
+        set_name(e, "member", shown(s.id));
+        indexes.push_back(std::move(e));
       }
     }
     for (const auto& e : s.pointers) {
-      indexes.push_back({{"key", shown(e.key)},
-                         {"role", e.role},
-                         {"points_to", e.target ? json(shown(*e.target)) : json(nullptr)},
-                         {"present", e.target == s.id && s.primary().exists()},
-                         {"ttl_ms", e.ttl_ms}});
+      json ij = {{"role", e.role}, {"present", e.target == s.id && s.primary().exists()}, {"ttl_ms", e.ttl_ms}};
+      set_name(ij, "key", shown(e.key));
+      if (e.target) {
+        set_name(ij, "points_to", shown(*e.target));
+      } else {
+        ij["points_to"] = nullptr;
+      }
+      indexes.push_back(std::move(ij));
     }
   }
   j["indexes"] = indexes;
@@ -173,14 +220,19 @@ std::string indent_lines(const std::string& text, const std::string& pad) {
   return out;
 }
 
+// A name written by set_name(): already escaped when it came with its base64 form.
+std::string shown_name(const json& obj, const std::string& field) {
+  const std::string& text = obj[field].get_ref<const std::string&>();
+  return obj.contains(field + "_base64") ? text : printable(text);
+}
+
 std::string scalar_text(const json& v) { return v.is_string() ? printable(v.get<std::string>()) : dump_json(v, false); }
 
 }  // namespace
 
-std::string render_session_detail(const json& d, const Terminal& term) {
+std::string render_session_head(const json& d, const Terminal& term) {
   std::string out;
-  out += term.paint(Style::bold,
-                    fmt::format("{} {}", d["profile"].get<std::string>(), printable(d["id"].get<std::string>())));
+  out += term.paint(Style::bold, fmt::format("{} {}", d["profile"].get<std::string>(), shown_name(d, "id")));
   const auto nkeys = d["keys"].get<std::size_t>();
   out += fmt::format("  ({} {}, TTL {}, {})", nkeys, nkeys == 1 ? "key" : "keys",
                      ttl_text(d["ttl_ms"].get<long long>()), human_bytes(d["size_bytes"].get<long long>()));
@@ -192,56 +244,89 @@ std::string render_session_detail(const json& d, const Terminal& term) {
     for (const auto& x : d["problems"]) p += (p.empty() ? "" : ", ") + x.get<std::string>();
     out += term.paint(Style::red, "  problems: " + p) + "\n";
   }
-  for (const auto& k : d["key_details"]) {
-    out += fmt::format("\n  {} {}  {}  TTL {}  {}\n", term.paint(Style::cyan, printable(k["key"].get<std::string>())),
-                       term.paint(Style::dim, "(" + k["role"].get<std::string>() + ")"), k["type"].get<std::string>(),
-                       ttl_text(k["ttl_ms"].get<long long>()), human_bytes(k["size_bytes"].get<long long>()));
-    if (!k.contains("value")) continue;
-    const json& v = k["value"];
-    std::string enc = k["encoding"].get<std::string>();
-    if (enc.rfind("fields", 0) == 0) {
-      Table t({{"FIELD"}, {"VALUE"}});
-      for (const auto& [f, fv] : v.items()) t.add({{printable(f)}, {scalar_text(fv)}});
-      out += indent_lines(t.render(term), "    ");
-    } else if (enc.rfind("items", 0) == 0) {
-      std::size_t n = 0;
-      for (const auto& item : v) out += fmt::format("    {:>3}. {}\n", ++n, scalar_text(item));
-    } else if (enc == "members") {
-      Table t({{"MEMBER"}, {"SCORE", Align::right}});
-      for (const auto& m : v) t.add({{scalar_text(m["member"])}, {dump_json(m["score"], false)}});
-      out += indent_lines(t.render(term), "    ");
-    } else if (enc == "json") {
-      out += indent_lines(dump_json(v, true), "    ");
-    } else {
-      std::string label;
-      if (enc == "base64") {
-        label = "(binary, base64) ";
-      } else if (enc == "corrupt") {
-        const std::string reason = k.contains("reason") ? k["reason"].get<std::string>() : "";
-        label = reason.rfind("nested deeper", 0) == 0
-                    ? fmt::format("(not valid JSON: {}; shown by length) ", reason)
-                    : fmt::format("(not valid JSON{}{}; shown by length, --reveal shows it) ",
-                                  reason.empty() ? "" : ": ", reason);
-      }
-      out += indent_lines(label + scalar_text(v), "    ");
+  if (d.contains("note")) out += term.paint(Style::yellow, "  note: " + printable(d["note"].get<std::string>())) + "\n";
+  return out;
+}
+
+std::string render_key_head(const json& k, const Terminal& term) {
+  std::string out =
+      fmt::format("\n  {} {}  {}  TTL {}  {}\n", term.paint(Style::cyan, shown_name(k, "key")),
+                  term.paint(Style::dim, "(" + k["role"].get<std::string>() + ")"), k["type"].get<std::string>(),
+                  ttl_text(k["ttl_ms"].get<long long>()), human_bytes(k["size_bytes"].get<long long>()));
+  if (k.contains("note"))
+    out += term.paint(Style::yellow, "    note: " + printable(k["note"].get<std::string>())) + "\n";
+  return out;
+}
+
+std::string render_value(const json& presented, const Terminal& term, std::size_t first_number) {
+  std::string out;
+  const json& v = presented["value"];
+  std::string enc = presented["encoding"].get<std::string>();
+  if (enc.rfind("fields", 0) == 0) {
+    Table t({{"FIELD"}, {"VALUE"}});
+    for (const auto& [f, fv] : v.items()) t.add({{printable(f)}, {scalar_text(fv)}});
+    out += indent_lines(t.render(term), "    ");
+  } else if (enc.rfind("items", 0) == 0) {
+    std::size_t n = first_number;
+    for (const auto& item : v) out += fmt::format("    {:>3}. {}\n", n++, scalar_text(item));
+  } else if (enc == "members") {
+    Table t({{"MEMBER"}, {"SCORE", Align::right}});
+    for (const auto& m : v) t.add({{scalar_text(m["member"])}, {dump_json(m["score"], false)}});
+    out += indent_lines(t.render(term), "    ");
+  } else if (enc == "json") {
+    out += indent_lines(dump_json(v, true), "    ");
+  } else {
+    std::string label;
+    if (enc == "base64") {
+      label = "(binary, base64) ";
+    } else if (enc == "corrupt") {
+      const std::string reason = presented.contains("reason") ? presented["reason"].get<std::string>() : "";
+      label = reason.rfind("nested deeper", 0) == 0
+                  ? fmt::format("(not valid JSON: {}; shown by length) ", reason)
+                  : fmt::format("(not valid JSON{}{}; shown by length, --reveal shows it) ", reason.empty() ? "" : ": ",
+                                reason);
     }
+    out += indent_lines(label + scalar_text(v), "    ");
   }
+  return out;
+}
+
+std::string render_key_detail(const json& k, const Terminal& term) {
+  std::string out = render_key_head(k, term);
+  if (!k.contains("value")) return out;
+  out += render_value(k, term, 1);
+  if (k.contains("items_omitted")) {
+    out += term.paint(Style::dim, fmt::format("    … and {} more (--all-items shows them)",
+                                              k["items_omitted"].get<std::size_t>())) +
+           "\n";
+  }
+  return out;
+}
+
+std::string render_session_indexes(const json& d, const Terminal&) {
+  std::string out;
   for (const auto& ix : d["indexes"]) {
     std::string what;
     if (ix.contains("points_to")) {  // a pointer key such as session:chat:{chat_id}
       const bool to_here = ix["points_to"] == d["id"];
       what = !ix["points_to"].is_string() ? std::string("missing")
-             : !to_here                  ? "points to another session: " + printable(ix["points_to"].get<std::string>())
-             : ix["present"].get<bool>() ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
-                                         : fmt::format("points to this session, which is gone; TTL {}",
-                                                       ttl_text(ix["ttl_ms"].get<long long>()));
+             : !to_here                   ? "points to another session: " + shown_name(ix, "points_to")
+             : ix["present"].get<bool>()  ? fmt::format("points here, TTL {}", ttl_text(ix["ttl_ms"].get<long long>()))
+                                          : fmt::format("points to this session, which is gone; TTL {}",
+                                                        ttl_text(ix["ttl_ms"].get<long long>()));
     } else {
       what = ix["present"].get<bool>() ? fmt::format("member, score {}", dump_json(ix["score"], false))
                                        : std::string("not a member");
     }
-    out += fmt::format("\n  index {}: {}\n", printable(ix["key"].get<std::string>()), what);
+    out += fmt::format("\n  index {}: {}\n", shown_name(ix, "key"), what);
   }
   return out;
+}
+
+std::string render_session_detail(const json& d, const Terminal& term) {
+  std::string out = render_session_head(d, term);
+  for (const auto& k : d["key_details"]) out += render_key_detail(k, term);
+  return out + render_session_indexes(d, term);
 }
 
 }  // namespace sessionctl

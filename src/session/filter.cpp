@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "session/key_pattern.h"
+#include "session/resolver.h"
 #include "util/duration.h"
 #include "util/errors.h"
 
@@ -40,8 +41,48 @@ std::string SessionFilter::scan_id_glob() const {
   return id_glob;
 }
 
+void SessionFilter::name_sessions(const ProfileSet& profiles) {
+  names.clear();
+  std::vector<std::string> all;
+  for (const auto& given : ids) {
+    Name n{given, {}};
+    std::vector<std::string> spellings{given};
+    if (auto alt = decode_target(given); alt && *alt != given) spellings.push_back(*alt);
+    for (const auto& text : spellings) {
+      bool key = false;
+      for (const auto& p : profiles.all()) {
+        if (auto m = p.match_key(text)) {
+          n.forms.emplace_back(m->second, p.primary.pattern.text());
+          key = true;
+        }
+      }
+      if (!key) n.forms.emplace_back(text, "");
+    }
+    for (const auto& [id, layout] : n.forms) {
+      if (std::find(all.begin(), all.end(), id) == all.end()) all.push_back(id);
+    }
+    names.push_back(std::move(n));
+  }
+  ids = std::move(all);
+}
+
+std::vector<std::size_t> SessionFilter::named_by(const Session& s) const {
+  std::vector<std::size_t> out;
+  const std::string& layout = s.profile ? s.profile->primary.pattern.text() : s.layout;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    for (const auto& [id, l] : names[i].forms) {
+      if (id == s.id && (l.empty() || l == layout)) {
+        out.push_back(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 bool SessionFilter::matches(const Session& s, double now) const {
   if (!ids.empty() && std::find(ids.begin(), ids.end(), s.id) == ids.end()) return false;
+  if (!names.empty() && named_by(s).empty()) return false;
   if (!id_glob.empty() && !glob_match(id_glob, s.id)) return false;
   if (!state.empty() && s.state.value_or("") != state) return false;
   long long ttl = s.ttl_ms();

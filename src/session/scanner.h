@@ -52,11 +52,6 @@ class SessionScanner {
   // named in counters().denied.
   void run(const std::function<bool(Session&)>& on_session, const std::function<void(const Orphan&)>& on_orphan = {});
 
-  // Loads one session whole (all keys with values) by profile and id. When the primary key is gone but
-  // related keys or an index entry remain, returns them with the `orphan` problem (not analysed);
-  // nullopt when nothing of the session exists.
-  std::optional<Session> load(const Profile& profile, const std::string& id);
-
   const ScanCounters& counters() const { return counters_; }
   // The selected profiles whose session keys the ACL user may read (EXISTS of a key in each primary
   // layout, one round trip); the others are recorded in counters().denied.

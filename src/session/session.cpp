@@ -147,8 +147,8 @@ void analyse_session(Session& s, double now) {
     if (role && k.type != key_type(role->type)) s.add_problem(problem::wrong_type);
     if (k.ttl_ms == -1 && (!role || role->expects_ttl)) s.add_problem(problem::no_ttl);
     if (p && p->max_ttl && k.ttl_ms > p->max_ttl->count() + 1000) s.add_problem(problem::ttl_too_long);
-    // The length (LLEN), not the items held: the scanner reads long lists in a window.
-    if (role && role->max_items && k.value && std::max(k.value->total, k.value->held()) > *role->max_items) {
+    // The length (LLEN), not the items held: long lists are read in a window.
+    if (role && role->max_items && k.value && k.value->item_count() > *role->max_items) {
       s.add_problem(problem::history_over_cap);
     }
     if (!k.value || !role) continue;

@@ -21,9 +21,12 @@ struct StoredValue {
   std::vector<std::pair<std::string, std::string>> fields;  // hash
   std::vector<std::string> items;                           // list, set
   std::vector<std::pair<std::string, double>> scored;       // zset
-  std::size_t total = 0;                                    // elements in the key (aggregates)
-  // Elements held: items, fields or members.
-  std::size_t held() const { return items.size() + fields.size() + scored.size(); }
+  // Items (fields, members) the key holds when only a window of them was read; nullopt when whole.
+  std::optional<std::size_t> total;
+
+  std::size_t read_count() const { return items.size() + fields.size() + scored.size(); }
+  std::size_t item_count() const { return total ? *total : read_count(); }
+  std::size_t held() const { return read_count(); }
 };
 
 // What TYPE says a key holds: `none` when it does not exist, `other` for types no profile stores
@@ -43,6 +46,7 @@ struct KeyInfo {
   long long ttl_ms = -2;   // PTTL: -1 no expiry, -2 missing
   long long size = 0;      // bytes: value length for strings, MEMORY USAGE otherwise
   std::optional<StoredValue> value;
+  std::string note;  // why the value was not read ("too large"), shown with the key
   bool exists() const { return type != KeyType::none; }
   // The type as TYPE names it, as it appears in output ("string", "none", "stream").
   std::string type_name() const;
@@ -84,10 +88,11 @@ struct Session {
   std::string layout;                  // the key layout it was found under, for unknown sessions
   std::vector<KeyInfo> keys;           // primary first
   std::optional<double> index_score;   // e.g. TRT's trt:active_sessions score
-  std::vector<PointerEntry> pointers;  // filled by SessionScanner::load only
+  std::vector<PointerEntry> pointers;  // filled by SessionResolver::lookup only
   std::optional<std::string> state;
   std::optional<double> last_activity;  // unix seconds
   std::vector<std::string> problems;
+  std::string note;  // said with the session, e.g. that no profile claims its key
 
   const KeyInfo& primary() const { return keys.front(); }
   long long ttl_ms() const { return keys.empty() ? -2 : keys.front().ttl_ms; }

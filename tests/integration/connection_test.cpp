@@ -11,12 +11,13 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "measured_run.h"
+#include "measure.h"
 #include "process.h"
 #include "redis_server.h"
 #include "scripted_peer.h"
@@ -27,6 +28,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using testsupport::EnvOverrides;
 using testsupport::kSecret;
+using testsupport::kAsan;
 using testsupport::MeasuredRun;
 using testsupport::RedisServer;
 using testsupport::run_measured;
@@ -55,18 +57,6 @@ void check_error(const RunResult& r, int exit_code, const std::string& secret = 
 long long ms_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#else
-constexpr bool kAsan = false;
-#endif
 
 }  // namespace
 
@@ -395,7 +385,8 @@ TEST_CASE("a real server still loading its dataset is exit 3 with a message abou
   CHECK_THAT(after.out, Contains("\"keys\": 20000"));
 }
 
-TEST_CASE("a reply above 100 MB is refused with exit 3 and bounded memory", "[connection][big]") {
+TEST_CASE("a reply above 100 MB is refused with exit 3 and bounded memory; inspect does not ask for one",
+          "[connection][big]") {
   RedisServer server;
   // 101 MiB in one string without sending 101 MiB: SETRANGE pads with zero bytes.
   constexpr long long kSize = 101LL * 1024 * 1024;
@@ -410,14 +401,34 @@ TEST_CASE("a reply above 100 MB is refused with exit 3 and bounded memory", "[co
     env["ASAN_OPTIONS"] = std::string(old ? old : "") + (old && *old ? ":" : "") + "quarantine_size_mb=0";
     limit_kb = 450 * 1024;
   }
-  for (const std::string target : {"state:big", "big"}) {
-    INFO(target);
-    const MeasuredRun m = run_measured({"inspect", target, "-u", server.url(), "--timeout", "20s"}, env, 60000);
+  // list --wide reads every value whole: the reply limit is what keeps it from buffering 101 MiB.
+  {
+    const MeasuredRun m = run_measured({"list", "--wide", "-u", server.url(), "--timeout", "20s"}, env, 60000);
     check_error(m.result, 3);
     CHECK_THAT(m.result.err, Contains("exceeds the 100 MB limit"));
     INFO("max RSS " << m.max_rss_kb << " KiB");
     CHECK(m.max_rss_kb > 0);
     CHECK(m.max_rss_kb < limit_kb);
+  }
+  // inspect asks STRLEN first and does not read a value that large (issue 11 item 2): it shows the
+  // key, its size and why the value is not shown, and never holds the value.
+  for (const std::string target : {"state:big", "big"}) {
+    INFO(target);
+    const MeasuredRun m = run_measured({"inspect", target, "-u", server.url(), "--timeout", "20s"}, env, 60000);
+    INFO(m.result);
+    CHECK(m.result.exit_code == 0);
+    CHECK_THAT(m.result.out, Contains("state:big") && Contains("101.0 MiB") && Contains("value not read"));
+    INFO("max RSS " << m.max_rss_kb << " KiB");
+    CHECK(m.max_rss_kb > 0);
+    CHECK(m.max_rss_kb < (kAsan ? limit_kb : 64 * 1024));
+    const MeasuredRun j =
+        run_measured({"inspect", target, "-u", server.url(), "--timeout", "20s", "-o", "json"}, env, 60000);
+    REQUIRE(j.result.exit_code == 0);
+    const auto doc = nlohmann::json::parse(j.result.out);
+    const auto& k = doc["sessions"][0]["key_details"][0];
+    CHECK(k["size_bytes"] == kSize);
+    CHECK_FALSE(k.contains("value"));
+    CHECK_THAT(k["note"].get<std::string>(), Contains("above the 64.0 MiB"));
   }
   // The refusal is about this reply only: status (which never reads values) still works.
   const RunResult status = sessionctl({"status", "-u", server.url()});

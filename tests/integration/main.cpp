@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "measure.h"
 #include "process.h"
 
 #ifndef SESSIONCTL_DOCGEN_BIN
@@ -30,6 +31,8 @@ std::string missing_prerequisite() {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  // A helper run of this binary that starts sessionctl and reports its peak memory (measure.h).
+  if (argc > 1 && std::string(argv[1]) == "--measure-rss") return testsupport::measure_child_main(argc, argv);
   Catch::Session session;
   if (const int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
   const auto& config = session.configData();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -538,7 +539,12 @@ TEST_CASE("list filters by profile, id glob, state, TTL, idle time and raw field
     for (std::size_t i = 0; i < 3; ++i) CHECK(top[i]["size_bytes"] == by_size[i]["size_bytes"]);
 
     json by_ttl = sctl_json(server, {"list", "--sort", "ttl"})["sessions"];
-    for (std::size_t i = 1; i < by_ttl.size(); ++i) CHECK(by_ttl[i - 1]["ttl_ms"] <= by_ttl[i]["ttl_ms"]);
+    // No TTL (-1) never expires: it sorts last (issue 11 item 11).
+    auto ttl_rank = [](const json& s) {
+      long long t = s["ttl_ms"].get<long long>();
+      return t == -1 ? std::numeric_limits<long long>::max() : t;
+    };
+    for (std::size_t i = 1; i < by_ttl.size(); ++i) CHECK(ttl_rank(by_ttl[i - 1]) <= ttl_rank(by_ttl[i]));
     json by_name = sctl_json(server, {"list", "--sort", "id"})["sessions"];
     for (std::size_t i = 1; i < by_name.size(); ++i) {
       CHECK(by_name[i - 1]["id"].get<std::string>() < by_name[i]["id"].get<std::string>());

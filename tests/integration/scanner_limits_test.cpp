@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "measured_run.h"
+#include "measure.h"
 #include "process.h"
 #include "redis_server.h"
 #include "sessionctl_cli.h"

@@ -178,11 +178,21 @@ Section output() {
                      "are placeholders to fill in, and when every affected id is known they are already filled in. "
                      "`note` is the prose that goes with the fix (what to look at first, an alternative, why no "
                      "ids are named)."),
+              bullet("An id or key that is not valid UTF-8 is written in the escaped form tables show "
+                     "(`bad\\xff\\xfeutf8`), and a field of the same name ending in `_base64` (`id_base64`, "
+                     "`key_base64`, `points_to_base64`) carries its exact bytes. Fields without it hold the bytes "
+                     "as they are."),
               bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
                      "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
                      "longer find the personal data in it; `--reveal` shows it as `text`. Its `reason` says why, "
                      "with a byte offset. JSON nested deeper than the limit (see PROFILES) is corrupt even with "
                      "`--reveal`."),
+              para("Commands that take session ids (`list`, `inspect`) accept each one as given, as a full key "
+                   "(`state:abc`, which names that layout's session only), in the escaped form tables show "
+                   "(`\\xNN`, `\\n`, `\\t`, `\\r`, `\\\\`), or as `b64:` followed by the base64 of its "
+                   "bytes. The id as given is tried first. A script that must never lose a byte uses the "
+                   "base64 form: `sessionctl list -o jsonl | jq -r 'if .id_base64 then \"b64:\" + .id_base64 "
+                   "else .id end' | xargs -d '\\n' sessionctl inspect --`."),
               para("Personal data in values is masked in every format unless `--reveal` is given (see PII MASKING)."),
           }};
 }
