@@ -49,7 +49,7 @@ struct StatsReport : Report {
   std::vector<ProfileStats> profiles;  // selected profiles in order, then "unknown" when any
   long long vanished = 0;
   std::vector<std::string> notes;  // what could not be read and why (profiles the ACL user may not read)
-  bool reveal = false;  // how it is shown: states unmasked (--reveal)
+  bool reveal = false;             // how it is shown: states unmasked (--reveal)
   ProfileStats& for_profile(const std::string& name);
   nlohmann::json to_json() const override;                    // stats_to_json(*this, reveal)
   std::string to_table(const Terminal& term) const override;  // render_stats(*this, term, reveal)

@@ -27,8 +27,8 @@
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using testsupport::EnvOverrides;
-using testsupport::kSecret;
 using testsupport::kAsan;
+using testsupport::kSecret;
 using testsupport::MeasuredRun;
 using testsupport::RedisServer;
 using testsupport::run_measured;
