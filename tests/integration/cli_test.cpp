@@ -92,7 +92,7 @@ TEST_CASE("a boolean flag given a value is refused, whatever the value", "[cli]"
   }
 }
 
-TEST_CASE("quiet (-q) silences the --reveal notice, as the manual says; --insecure's warning stays", "[cli]") {
+TEST_CASE("quiet (-q) silences the --reveal notice, as the manual says, --insecure's warning stays", "[cli]") {
   RedisServer server;
   RunResult loud = testsupport::sctl(server, {"--reveal", "status"});
   CHECK(loud.exit_code == 0);

@@ -385,7 +385,7 @@ TEST_CASE("a real server still loading its dataset is exit 3 with a message abou
   CHECK_THAT(after.out, Contains("\"keys\": 20000"));
 }
 
-TEST_CASE("a reply above 100 MB is refused with exit 3 and bounded memory; inspect does not ask for one",
+TEST_CASE("a reply above 100 MB is refused with exit 3 and bounded memory, inspect does not ask for one",
           "[connection][big]") {
   RedisServer server;
   // 101 MiB in one string without sending 101 MiB: SETRANGE pads with zero bytes.

@@ -137,7 +137,7 @@ std::string examples(const json& f) {
 
 }  // namespace
 
-TEST_CASE("stats: counts, TTL and size histograms, states, anomalies; the table and -o json agree",
+TEST_CASE("stats: counts, TTL and size histograms, states, anomalies, the table and -o json agree",
           "[readpath][stats]") {
   RedisServer server;
   server.cli_script(fixture("sample_sessions.redis"));

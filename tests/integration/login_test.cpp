@@ -117,7 +117,7 @@ PtyRun run_on_pty(const std::vector<std::string>& args, const std::string& keys)
 
 }  // namespace
 
-TEST_CASE("a lone user-info in the URL is the user name; the password comes from the other sources", "[login][url]") {
+TEST_CASE("a lone user-info in the URL is the user name, the password comes from the other sources", "[login][url]") {
   RedisServer server(two_users());
   const std::string url = server.url("stateonly");
 

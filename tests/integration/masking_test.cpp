@@ -52,7 +52,7 @@ void load_sessions(const RedisServer& server) {
 
 }  // namespace
 
-TEST_CASE("the state field is masked in the inspect header, list, and stats; --reveal shows it", "[masking]") {
+TEST_CASE("the state field is masked in the inspect header, list, and stats, --reveal shows it", "[masking]") {
   RedisServer server;
   load_sessions(server);
 

@@ -781,7 +781,7 @@ TEST_CASE("inspect as an ACL user who may read one app's keys only", "[readpath]
   }
 }
 
-TEST_CASE("session:* is split into channels and telegram by shape; session:chat:* is an index", "[readpath][detect]") {
+TEST_CASE("session:* is split into channels and telegram by shape, session:chat:* is an index", "[readpath][detect]") {
   RedisServer server;
   load_fixtures(server);
   // A JSON value under session:* that neither app writes, and one that is not JSON at all.

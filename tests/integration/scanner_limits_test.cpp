@@ -63,7 +63,7 @@ EnvOverrides asan_env() {
 
 }  // namespace
 
-TEST_CASE("a 120 MB value is a finding, listed with its size; list --wide, stats and doctor go on", "[scanner][big]") {
+TEST_CASE("a 120 MB value is a finding, listed with its size, list --wide, stats and doctor go on", "[scanner][big]") {
   RedisServer server;
   small_sessions(server);
   // 120 MB built on the server (SETRANGE pads with zero bytes, APPEND adds JSON-looking text), never sent.

@@ -175,7 +175,7 @@ TEST_CASE("the footer's colour ends before its newline", "[terminal]") {
   CHECK(r.out.find("\n\033[0m") == std::string::npos);
 }
 
-TEST_CASE("doctor's fix is a command line to run; prose goes to note", "[terminal][doctor]") {
+TEST_CASE("doctor's fix is a command line to run, prose goes to note", "[terminal][doctor]") {
   RedisServer server;  // persistence off: a config finding with a note
   server.cli_script(testsupport::fixture("anomalies.redis"));
   json doc = testsupport::sctl_json(server, {"doctor"}, 1);

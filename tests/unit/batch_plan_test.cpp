@@ -98,7 +98,7 @@ PlanOptions with_orphans(std::string id_glob = "") {
 
 }  // namespace
 
-TEST_CASE("plan: metadata of string sessions is PTTL then STRLEN per key; other names are not planned",
+TEST_CASE("plan: metadata of string sessions is PTTL then STRLEN per key, other names are not planned",
           "[scanner][plan]") {
   auto profiles = only({"btrix"});
   std::vector<std::string> names{"state:a", "cache:x", "state:b"};
@@ -177,7 +177,7 @@ TEST_CASE("plan: an aggregate session reads TYPE, PTTL, MEMORY USAGE, its length
   CHECK(meta.keys[2].at.value == none);
 }
 
-TEST_CASE("plan: a shared layout reads the value for detection; ids are filtered; orphans are checked",
+TEST_CASE("plan: a shared layout reads the value for detection, ids are filtered, orphans are checked",
           "[scanner][plan]") {
   auto profiles = only({"channels", "telegram"});
   std::vector<std::string> names{"session:abc", "session:chat:42", "session:zzz"};
@@ -262,7 +262,7 @@ TEST_CASE("follow-up: a long string is sized first, re-read up to the cap, never
   CHECK(huge.size == 120LL * 1000 * 1000);
 }
 
-TEST_CASE("decode: a window of a long list keeps its length; a key that expired between reads is gone",
+TEST_CASE("decode: a window of a long list keeps its length, a key that expired between reads is gone",
           "[scanner][plan]") {
   auto profiles = only({"trt"});
   std::vector<std::string> names{"trt:session:u1:state"};

@@ -103,7 +103,7 @@ TEST_CASE("probe_json: the one strict UTF-8 validator inside strings", "[json_pr
   CHECK(probe_json("{} {}", {}).error == "text after the value at byte 3");
 }
 
-TEST_CASE("probe_json: kinds of wanted values; nothing inside an unwanted container matches", "[json_probe]") {
+TEST_CASE("probe_json: kinds of wanted values, nothing inside an unwanted container matches", "[json_probe]") {
   const auto p = probe_json(R"({"current":{"nested":["x"]},"data":[1,{"data":2}],"n":null,"b":true,"s":"t","x":-1})",
                             {"current", "data", "n", "b", "s", "x", "missing"});
   REQUIRE(p.valid);
