@@ -154,17 +154,16 @@ std::string help_topic(int argc, char** argv) {
 CLI::Validator whole_number(long long min, long long max) {
   std::string range =
       max == std::numeric_limits<long long>::max() ? fmt::format("{} or more", min) : fmt::format("{} to {}", min, max);
-  return CLI::Validator(
-      [min, max, range](std::string& text) -> std::string {
-        long long n = 0;
-        const char* end = text.data() + text.size();
-        auto [ptr, ec] = std::from_chars(text.data(), end, n);
-        if (text.empty() || ptr != end || ec != std::errc() || n < min || n > max || text[0] == '+') {
-          return fmt::format("'{}' is not a whole number of {}", text, range);
-        }
-        return std::string();
-      },
-      "");  // no description: the help shows "--limit N", as the type name says
+  return {[min, max, range](std::string& text) -> std::string {
+            long long n = 0;
+            const char* end = text.data() + text.size();
+            auto [ptr, ec] = std::from_chars(text.data(), end, n);
+            if (text.empty() || ptr != end || ec != std::errc() || n < min || n > max || text[0] == '+') {
+              return fmt::format("'{}' is not a whole number of {}", text, range);
+            }
+            return {};
+          },
+          ""};  // no description: the help shows "--limit N", as the type name says
 }
 
 CliApp build_cli() {

@@ -172,7 +172,8 @@ TEST_CASE("inspect reads big aggregates in windows: the first items, '… and N 
   CHECK(table.result.out.find("     51. ") == std::string::npos);
   CHECK(table.result.out.find("secret") == std::string::npos);
   INFO("max RSS " << table.max_rss_kb << " KiB");
-  CHECK(table.max_rss_kb < limit_kb);
+  // ASan's quarantine holds freed memory: the bound is checked in the normal build.
+  if (!testsupport::kAsan) CHECK(table.max_rss_kb < limit_kb);
 
   json doc = sctl_json(server, {"inspect", "big"});
   const json& s = doc["sessions"][0];
@@ -193,7 +194,8 @@ TEST_CASE("inspect reads big aggregates in windows: the first items, '… and N 
   CHECK(line["key_details"][1]["value"][n - 1]["client_input"] == "[redacted: " + last_len + " chars]");
   CHECK_FALSE(line["key_details"][1].contains("items_omitted"));
   INFO("max RSS --all-items " << all.max_rss_kb << " KiB");
-  CHECK(all.max_rss_kb < limit_kb);
+  // ASan's quarantine holds freed memory: the bound is checked in the normal build.
+  if (!testsupport::kAsan) CHECK(all.max_rss_kb < limit_kb);
   CHECK(all.result.out.find("secret") == std::string::npos);
 
   // Hashes, sets and sorted sets the same way (keys no profile claims: read with the default window).
@@ -252,7 +254,8 @@ TEST_CASE("list --sort ttl: no TTL sorts last, --limit keeps only N rows in memo
   REQUIRE(top.result.exit_code == 0);
   CHECK(std::count(top.result.out.begin(), top.result.out.end(), '\n') == 10);
   INFO("max RSS --sort ttl --limit 10 on 300k: " << top.max_rss_kb << " KiB");
-  CHECK(top.max_rss_kb < limit_kb);
+  // ASan's quarantine holds freed memory: the bound is checked in the normal build.
+  if (!testsupport::kAsan) CHECK(top.max_rss_kb < limit_kb);
   CHECK(top.result.out.find("\"ttl_ms\":-1") == std::string::npos);
   const auto all = testsupport::run_measured({"-u", server.url(), "list", "--sort", "ttl", "-o", "jsonl"}, {}, 120000);
   REQUIRE(all.result.exit_code == 0);
@@ -260,5 +263,6 @@ TEST_CASE("list --sort ttl: no TTL sorts last, --limit keeps only N rows in memo
   CHECK(all.result.out.substr(all.result.out.rfind('\n', all.result.out.size() - 2) + 1).find("\"id\":\"forever\"") !=
         std::string::npos);
   INFO("max RSS --sort ttl on 300k: " << all.max_rss_kb << " KiB");
-  CHECK(all.max_rss_kb < (testsupport::kAsan ? 384 * 1024 : 96 * 1024));
+  // ASan's quarantine holds freed memory: the bound is checked in the normal build.
+  if (!testsupport::kAsan) CHECK(all.max_rss_kb < (testsupport::kAsan ? 384 * 1024 : 96 * 1024));
 }
