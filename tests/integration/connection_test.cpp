@@ -26,6 +26,7 @@
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using testsupport::check_error;
 using testsupport::EnvOverrides;
 using testsupport::kAsan;
 using testsupport::kSecret;
@@ -40,19 +41,6 @@ using testsupport::TlsClientAuth;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// The contract for every failure: the exit code, exactly one stderr line with the prefix, nothing on
-// stdout, no timeout or signal, and the password nowhere.
-void check_error(const RunResult& r, int exit_code, const std::string& secret = kSecret) {
-  INFO(r);
-  CHECK_FALSE(r.timed_out);
-  CHECK(r.exit_code == exit_code);
-  CHECK_THAT(r.err, StartsWith("sessionctl: error: "));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.back() == '\n');
-  CHECK(r.out.empty());
-  testsupport::check_no_secret(r, secret);
-}
 
 long long ms_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();

@@ -14,10 +14,12 @@
 
 #include "process.h"
 #include "redis_server.h"
+#include "sessionctl_cli.h"
 #include "temp_dir.h"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using testsupport::kSecret;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
@@ -25,7 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string kSecret = "s3cr3t-Pa55";
 const std::string kAdminSecret = "admin-" + kSecret;
 
 RunResult sessionctl(const std::vector<std::string>& args, const testsupport::EnvOverrides& env = {}) {

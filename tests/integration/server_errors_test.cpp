@@ -24,6 +24,8 @@
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using testsupport::check_error;
+using testsupport::kSecret;
 using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
@@ -31,20 +33,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string kSecret = "s3cr3t-Pa55";
-
 RunResult sessionctl(const std::vector<std::string>& args, int timeout_ms = 30000) {
   return testsupport::run_sessionctl(args, {}, "", timeout_ms);
-}
-
-// Exit code, one "sessionctl: error:" line, nothing on stdout.
-void check_error(const RunResult& r, int exit_code) {
-  INFO(r);
-  CHECK_FALSE(r.timed_out);
-  CHECK(r.exit_code == exit_code);
-  CHECK_THAT(r.err, StartsWith("sessionctl: error: "));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.out.empty());
 }
 
 // An IPv4 address of this host that is not loopback, or nullopt.

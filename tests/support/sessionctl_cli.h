@@ -2,6 +2,7 @@
 // test server or not), and quoting for redis-cli scripts. Header-only: they use Catch2's assertions.
 #pragma once
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,19 @@ inline void check_no_secret(const RunResult& r, const std::string& secret = kSec
   INFO(r);
   CHECK(r.out.find(secret) == std::string::npos);
   CHECK(r.err.find(secret) == std::string::npos);
+}
+
+// The contract for every failure: the exit code, exactly one "sessionctl: error:" line on stderr,
+// nothing on stdout, no timeout or signal, and the password nowhere.
+inline void check_error(const RunResult& r, int exit_code, const std::string& secret = kSecret) {
+  INFO(r);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == exit_code);
+  CHECK_THAT(r.err, Catch::Matchers::StartsWith("sessionctl: error: "));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK((!r.err.empty() && r.err.back() == '\n'));
+  CHECK(r.out.empty());
+  check_no_secret(r, secret);
 }
 
 inline std::string fixture_path(const std::string& name) {
