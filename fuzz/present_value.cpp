@@ -26,13 +26,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   sessionctl::StoredValue v;
-  static const char* const kTypes[] = {"string", "hash", "list", "set", "zset"};
+  using sessionctl::ValueType;
+  static const ValueType kTypes[] = {ValueType::string, ValueType::hash, ValueType::list, ValueType::set,
+                                     ValueType::zset};
   v.type = kTypes[pick % 5];
-  if (v.type == "string") {
+  if (v.type == ValueType::string) {
     v.raw = rest;
-  } else if (v.type == "hash") {
+  } else if (v.type == ValueType::hash) {
     for (std::size_t i = 0; i + 1 < parts.size(); i += 2) v.fields.emplace_back(parts[i], parts[i + 1]);
-  } else if (v.type == "zset") {
+  } else if (v.type == ValueType::zset) {
     for (std::size_t i = 0; i < parts.size(); ++i) v.scored.emplace_back(parts[i], static_cast<double>(i));
   } else {
     v.items = parts;
