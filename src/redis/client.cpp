@@ -98,6 +98,14 @@ class SingleNodeClient : public Client {
 
   const ConnectionOptions& options() const override { return conn_.options(); }
 
+  Topology topology() const override {
+    Topology t;
+    NodeInfo n;
+    n.endpoint = endpoint(conn_.options());
+    t.nodes.push_back(std::move(n));
+    return t;
+  }
+
  private:
   Connection conn_;
 };

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "redis/command_buffer.h"
@@ -38,6 +39,41 @@ struct NodeReply {
   Reply reply;
 };
 
+// One server as the client sees it, for status and doctor.
+struct NodeInfo {
+  std::string endpoint;                    // "host:port"
+  std::string id;                          // cluster node id; "" outside a cluster
+  std::string role;                        // "primary" or "replica"
+  std::string primary_id;                  // a replica's primary (cluster node id); "" otherwise
+  std::vector<std::pair<int, int>> slots;  // slot ranges a cluster primary owns, inclusive
+  bool reachable = true;                   // false when the client could not connect to it
+  std::string flags;                       // CLUSTER NODES flags (fail, pfail, …); "" outside a cluster
+};
+
+// What a Sentinel said about the primary, when the URL named sentinels.
+struct SentinelView {
+  std::string master_name;
+  std::string primary;                   // "host:port" the sentinels gave, checked with ROLE
+  std::string answered_by;               // the sentinel that answered
+  std::vector<std::string> sentinels;    // every sentinel in the URL
+  std::vector<std::string> unreachable;  // sentinels that did not answer before one did
+  int known_sentinels = -1;              // SENTINEL MASTER's num-other-sentinels + 1; -1 unknown
+  int known_replicas = -1;               // SENTINEL MASTER's num-slaves; -1 unknown
+  int quorum = -1;
+};
+
+enum class TopologyKind { single, cluster, sentinel };
+
+// How the store is laid out: one server, a cluster's nodes, or the primary a Sentinel named.
+struct Topology {
+  TopologyKind kind = TopologyKind::single;
+  std::vector<NodeInfo> nodes;  // every known node; for single/sentinel the one server read
+  std::string cluster_state;    // INFO cluster's cluster_state; "" outside a cluster
+  int slots_covered = -1;       // slots some reachable primary owns; -1 outside a cluster
+  bool replicas = false;        // reads are served by replicas (--replicas)
+  std::optional<SentinelView> sentinel;
+};
+
 // Whether CLIENT NO-TOUCH is on, and why not when it is not.
 enum class NoTouch {
   on,
@@ -63,6 +99,8 @@ class Client {
   // it cannot. Throws when the connection itself is unusable (BUSY, LOADING).
   virtual NoTouch enable_no_touch() = 0;
   virtual const ConnectionOptions& options() const = 0;
+  // The layout the client reads from (nodes, roles, slots; the sentinel's view).
+  virtual Topology topology() const = 0;
 
   // Convenience: one command, error replies returned in place.
   Reply run1(const Command& command);
