@@ -56,6 +56,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--single-node", g.single_node,
                "read a Redis Cluster node as if it held the whole store (only its share of the sessions)")
       ->group(conn);
+  app.add_flag("--replicas", g.replicas, "in a Redis Cluster, read from the replicas (READONLY) to spare the primaries")
+      ->group(conn)
+      ->excludes("--single-node");
 
   const std::string out = "Output";
   app.add_option("-o,--output", g.output, "output format: table, json or jsonl")

@@ -99,6 +99,7 @@ ResolvedConnection resolve_connection(const GlobalOptions& g, const EnvLookup& e
     }
   }
   o.single_node = g.single_node;
+  o.read_replicas = g.replicas;
   if (g.tls && o.scheme == redis::Scheme::tcp) o.scheme = redis::Scheme::tls;
   bool tls_flags =
       !g.cacert.empty() || !g.cacertdir.empty() || !g.cert.empty() || !g.key.empty() || !g.sni.empty() || g.insecure;

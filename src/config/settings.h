@@ -17,6 +17,7 @@ struct GlobalOptions {
   std::string password_file;  // --password-file
   bool askpass = false;       // --askpass
   bool single_node = false;   // --single-node: read a cluster node as if it were the whole store
+  bool replicas = false;      // --replicas: read a cluster's replicas
   std::optional<int> db;      // --db overrides the URL's db
   bool tls = false;           // --tls: use TLS even with redis://
   std::string cacert, cacertdir, cert, key, sni;

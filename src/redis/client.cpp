@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "redis/cluster/router.h"
 #include "redis/connection.h"
 #include "redis/reply_error.h"
 #include "util/errors.h"
@@ -110,19 +111,15 @@ class SingleNodeClient : public Client {
   Connection conn_;
 };
 
-// Until the cluster router exists, reading one node of a cluster would report its share as the whole store.
-void refuse_cluster_node(Client& client) {
+// Whether the server is a Redis Cluster node (INFO cluster says cluster_enabled:1). A server that will not
+// say (INFO denied, an old server, a proxy) is taken for a single server.
+bool is_cluster_node(Client& client) {
   Reply r = client.run1({"INFO", "cluster"});
   if (r.is_error()) {
-    // Denied or unknown (an old server, a proxy): nothing says it is a cluster, so go on.
     if (classify_reply_error(r).scope == ErrorScope::connection) throw_reply_error(r, "INFO cluster");
-    return;
+    return false;
   }
-  if (r.str.find("cluster_enabled:1") == std::string::npos) return;
-  throw Error(ExitCode::usage,
-              fmt::format("{} is a Redis Cluster node (cluster_enabled:1): it holds only its share of the sessions, "
-                          "and sessionctl does not read clusters yet; --single-node reads this one node alone",
-                          endpoint(client.options())));
+  return r.str.find("cluster_enabled:1") != std::string::npos;
 }
 
 }  // namespace
@@ -131,8 +128,14 @@ Reply Client::run1(const Command& command) { return std::move(run({command}).fro
 
 std::unique_ptr<Client> connect(const ConnectionOptions& options) {
   auto client = std::make_unique<SingleNodeClient>(options);
-  if (!options.single_node) refuse_cluster_node(*client);
-  return client;
+  if (options.single_node || !is_cluster_node(*client)) {
+    if (options.read_replicas)
+      throw UsageError(
+          fmt::format("--replicas reads a Redis Cluster's replicas, and {} is not a cluster node", endpoint(options)));
+    return client;
+  }
+  client.reset();
+  return cluster::connect_cluster(options);
 }
 
 }  // namespace sessionctl::redis

@@ -1,5 +1,5 @@
-// What commands ask of Redis: streams of keys and batches of replies. A single server today; a cluster
-// router implements the same interface later (scan every master, route by slot), so commands never change.
+// What commands ask of Redis: streams of keys and batches of replies, from a single server or from a
+// Redis Cluster (cluster/router.h: every primary scanned, commands routed by slot), so commands never change.
 #pragma once
 
 #include <functional>
@@ -106,8 +106,9 @@ class Client {
   Reply run1(const Command& command);
 };
 
-// Connects to what the options describe. A Redis Cluster node (INFO cluster says cluster_enabled:1) holds
-// only part of the keyspace: refused with exit 2 unless options.single_node; when INFO is denied it is let be.
+// Connects to what the options describe. A Redis Cluster node (INFO cluster says cluster_enabled:1) gives
+// a client for the whole cluster (cluster/router.h) unless options.single_node; when INFO is denied the
+// server is read as a single one.
 std::unique_ptr<Client> connect(const ConnectionOptions& options);
 
 }  // namespace sessionctl::redis

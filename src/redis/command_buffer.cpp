@@ -5,6 +5,7 @@
 namespace sessionctl::redis {
 
 void CommandBuffer::header(std::size_t argc) {
+  starts_.push_back(resp_.size());
   char num[24];
   auto end = std::to_chars(num, num + sizeof num, argc).ptr;
   resp_ += '*';
@@ -31,6 +32,17 @@ void CommandBuffer::add(std::initializer_list<std::string_view> argv) {
 void CommandBuffer::add(const Command& argv) {
   header(argv.size());
   for (const auto& a : argv) arg(a);
+}
+
+std::string_view CommandBuffer::command_bytes(std::size_t index) const {
+  const std::size_t end = index + 1 < starts_.size() ? starts_[index + 1] : resp_.size();
+  return std::string_view(resp_).substr(starts_[index], end - starts_[index]);
+}
+
+void CommandBuffer::append_from(const CommandBuffer& other, std::size_t index) {
+  starts_.push_back(resp_.size());
+  resp_.append(other.command_bytes(index));
+  ++count_;
 }
 
 std::string CommandBuffer::first_name() const {

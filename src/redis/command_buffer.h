@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "redis/reply.h"
 
@@ -21,12 +22,19 @@ class CommandBuffer {
   const std::string& resp() const { return resp_; }
   // The first command's name, for messages.
   std::string first_name() const;
+  // Where command `index` starts in resp(); its bytes run to the next command's offset (or the end).
+  std::size_t offset(std::size_t index) const { return starts_[index]; }
+  // The RESP bytes of command `index`.
+  std::string_view command_bytes(std::size_t index) const;
+  // Appends command `index` of `other` as it is (the cluster router splits a batch by node this way).
+  void append_from(const CommandBuffer& other, std::size_t index);
 
  private:
   void header(std::size_t argc);
   void arg(std::string_view a);
 
   std::string resp_;
+  std::vector<std::size_t> starts_;
   std::size_t count_ = 0;
 };
 

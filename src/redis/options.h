@@ -31,7 +31,8 @@ struct ConnectionOptions {
   std::chrono::milliseconds command_timeout{30000};
   std::size_t max_reply_bytes = 100u * 1024u * 1024u;  // refuse replies above this (memory stays bounded)
   std::string client_name = "sessionctl";
-  bool single_node = false;  // read a Redis Cluster node as if it held the whole store (--single-node)
+  bool single_node = false;    // read a Redis Cluster node as if it held the whole store (--single-node)
+  bool read_replicas = false;  // in a cluster, read from replicas (READONLY) to spare the primaries (--replicas)
 };
 
 // Parses redis://[user[:password]@]host[:port][/db], rediss://… and unix://[user[:password]@]/path[?db=N];

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/glob.h"
+
 namespace sessionctl {
 
 class KeyPattern {
@@ -31,8 +33,5 @@ class KeyPattern {
 
 // Escapes *, ?, [, ] and \ so a literal string can sit inside a Redis glob.
 std::string glob_escape(std::string_view literal);
-
-// Redis-style glob match (*, ?, [abc], [^a-z], \x), the same rules as SCAN MATCH.
-bool glob_match(std::string_view pattern, std::string_view text);
 
 }  // namespace sessionctl

@@ -1,0 +1,383 @@
+#include "redis/cluster/router.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include "redis/cluster/node_pool.h"
+#include "redis/cluster/scan.h"
+#include "redis/cluster/slot.h"
+#include "redis/reply_error.h"
+#include "util/errors.h"
+
+namespace sessionctl::redis::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxRedirects = 16;                             // per batch: a longer chain is a loop, not a migration
+constexpr std::size_t kPipelineChunk = 8192;                  // commands per write, as for one server
+constexpr auto kUnavailableBudget = std::chrono::seconds(5);  // TRYAGAIN / CLUSTERDOWN back-off in total
+
+// Commands that only read, which --replicas may send to a replica.
+bool read_only(std::string_view name) {
+  static constexpr std::string_view kRead[] = {
+      "GET",           "GETRANGE",  "STRLEN", "TYPE",  "PTTL",        "TTL",        "EXISTS", "MEMORY", "OBJECT",
+      "HGETALL",       "HGET",      "HMGET",  "HLEN",  "HSCAN",       "HKEYS",      "HVALS",  "LRANGE", "LLEN",
+      "LINDEX",        "SMEMBERS",  "SCARD",  "SSCAN", "SISMEMBER",   "ZRANGE",     "ZCARD",  "ZSCAN",  "ZSCORE",
+      "ZRANGEBYSCORE", "ZREVRANGE", "ZCOUNT", "DUMP",  "PEXPIRETIME", "EXPIRETIME", "MGET",   "XRANGE", "XLEN"};
+  for (auto r : kRead)
+    if (name.size() == r.size() && std::equal(name.begin(), name.end(), r.begin(), [](char a, char b) {
+          return std::toupper(static_cast<unsigned char>(a)) == b;
+        }))
+      return true;
+  return false;
+}
+
+std::string name_of(const CommandBuffer& buffer, std::size_t i) {
+  std::string_view bytes = buffer.command_bytes(i);
+  // "*N\r\n$L\r\nNAME\r\n"
+  auto p = bytes.find("\r\n$");
+  if (p == std::string_view::npos) return {};
+  auto start = bytes.find("\r\n", p + 3);
+  if (start == std::string_view::npos) return {};
+  auto end = bytes.find("\r\n", start + 2);
+  std::string out(bytes.substr(start + 2, end - start - 2));
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Commands that travel together to one node: one command, or WATCH … MULTI … EXEC.
+struct Unit {
+  std::size_t first = 0, last = 0;  // inclusive command indices
+  std::optional<int> slot;
+  bool reads_only = true;
+};
+
+std::vector<Unit> units_of(const CommandBuffer& buffer) {
+  std::vector<Unit> out;
+  bool open = false;  // inside WATCH/MULTI … EXEC
+  for (std::size_t i = 0; i < buffer.size(); ++i) {
+    const std::string name = name_of(buffer, i);
+    const bool starts = name == "WATCH" || name == "MULTI";
+    const bool ends = name == "EXEC" || name == "DISCARD" || (name == "UNWATCH" && open);
+    if (!open) {
+      out.push_back(Unit{i, i, std::nullopt, true});
+      open = starts;
+    } else {
+      out.back().last = i;
+      if (ends) open = false;
+    }
+    Unit& u = out.back();
+    if (!u.slot) u.slot = command_slot(buffer, i);
+    if (!read_only(name) && name != "WATCH" && name != "MULTI" && name != "EXEC") u.reads_only = false;
+    if (name == "MULTI" || name == "WATCH") u.reads_only = false;
+  }
+  return out;
+}
+
+// Why a unit must be sent again.
+enum class Retry { none, moved, ask, unavailable, failed };
+
+class ClusterClient : public Client {
+ public:
+  explicit ClusterClient(const ConnectionOptions& seed) : pool_(seed) {
+    view_ = pool_.read_view({});
+    read_cluster_state();
+  }
+
+  void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) override {
+    auto stream = open_scan(request);
+    std::vector<std::string> keys;
+    while (stream->next(keys))
+      if (!keys.empty() && !on_batch(keys)) return;
+  }
+
+  std::unique_ptr<KeyStream> open_scan(const ScanRequest& request) override {
+    return open_cluster_scan(pool_.seed(), view_, request, no_touch_on_);
+  }
+
+  std::vector<Reply> run(const std::vector<Command>& commands) override {
+    std::vector<Reply> out;
+    out.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); i += kPipelineChunk) {
+      CommandBuffer chunk;
+      for (std::size_t j = i; j < std::min(commands.size(), i + kPipelineChunk); ++j) chunk.add(commands[j]);
+      auto part = run(chunk);
+      std::move(part.begin(), part.end(), std::back_inserter(out));
+    }
+    return out;
+  }
+
+  std::vector<Reply> run(const CommandBuffer& commands) override {
+    std::vector<Reply> out(commands.size());
+    std::vector<Unit> pending = units_of(commands);
+    std::vector<std::optional<Redirect>> asks(pending.size());
+    const Clock::time_point start = Clock::now();
+    std::string last_problem;
+    for (int round = 0;; ++round) {
+      std::vector<std::pair<Unit, Retry>> again = dispatch(commands, pending, asks, out, last_problem);
+      if (again.empty()) return out;
+      if (round >= kMaxRedirects) {
+        throw ConnectionError(
+            fmt::format("the cluster redirected a command {} times ({}): its slot map keeps "
+                        "changing; try again when the resharding is done",
+                        round + 1, last_problem));
+      }
+      bool refresh = false, wait = false;
+      pending.clear();
+      asks.clear();
+      for (auto& [unit, why] : again) {
+        refresh = refresh || why == Retry::moved || why == Retry::failed;
+        wait = wait || why == Retry::unavailable || why == Retry::failed;
+        pending.push_back(unit);
+        asks.push_back(why == Retry::ask ? pending_ask_[unit.first] : std::nullopt);
+      }
+      if (wait) {
+        if (Clock::now() - start > budget()) {
+          throw ConnectionError(
+              fmt::format("the cluster could not serve the request ({}); check `redis-cli -h "
+                          "HOST -p PORT CLUSTER INFO` on that node",
+                          last_problem));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(round, 5))));
+      }
+      if (refresh) refresh_view();
+    }
+  }
+
+  std::vector<NodeReply> each_node(const Command& command) override {
+    const auto& primaries = view_.map.primaries();
+    std::vector<NodeReply> out(primaries.size());
+    std::vector<std::exception_ptr> errors(primaries.size());
+    parallel(primaries.size(), [&](std::size_t i) {
+      try {
+        out[i] = NodeReply{address_text(primaries[i].address), pool_.get(primaries[i].address).command(command)};
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    return out;
+  }
+
+  NoTouch enable_no_touch() override {
+    const auto& primaries = view_.map.primaries();
+    if (primaries.empty()) return NoTouch::unsupported;
+    Reply r = pool_.get(primaries.front().address).command({"CLIENT", "NO-TOUCH", "ON"});
+    if (!r.is_error()) {
+      no_touch_on_ = true;
+      pool_.set_on_connect({"CLIENT", "NO-TOUCH", "ON"});
+      for (const auto& p : primaries) (void)pool_.get(p.address).command({"CLIENT", "NO-TOUCH", "ON"});
+      return NoTouch::on;
+    }
+    const ReplyErrorInfo info = classify_reply_error(r);
+    if (info.scope == ErrorScope::connection) throw_reply_error(r, "CLIENT NO-TOUCH");
+    return info.cause == ErrorCause::permission ? NoTouch::denied : NoTouch::unsupported;
+  }
+
+  const ConnectionOptions& options() const override { return pool_.seed(); }
+
+  Topology topology() const override {
+    Topology t;
+    t.kind = TopologyKind::cluster;
+    t.cluster_state = cluster_state_;
+    t.slots_covered = view_.map.covered_count();
+    t.replicas = pool_.seed().read_replicas;
+    if (!view_.nodes.empty()) {
+      for (const auto& n : view_.nodes) {
+        NodeInfo info;
+        info.endpoint = address_text(NodeAddress{n.host, n.port, n.hostname, n.id});
+        info.id = n.id;
+        info.role = n.primary ? "primary" : "replica";
+        info.primary_id = n.primary_id;
+        info.slots = n.slots;
+        info.flags = n.flags;
+        info.reachable = !n.failed;
+        t.nodes.push_back(std::move(info));
+      }
+    } else {
+      for (const auto& p : view_.map.primaries()) {
+        t.nodes.push_back(NodeInfo{address_text(p.address), p.address.id, "primary", "", p.slots, true, ""});
+        for (const auto& r : p.replicas)
+          t.nodes.push_back(NodeInfo{address_text(r), r.id, "replica", p.address.id, {}, true, ""});
+      }
+    }
+    return t;
+  }
+
+ private:
+  std::chrono::milliseconds budget() const {
+    // Long enough for a replica to take over a failed primary (cluster-node-timeout plus an election).
+    return std::max<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kUnavailableBudget),
+        std::min<std::chrono::milliseconds>(pool_.seed().command_timeout, std::chrono::seconds(30)));
+  }
+
+  template <typename F>
+  static void parallel(std::size_t n, F&& fn) {
+    std::vector<std::thread> threads;
+    threads.reserve(n > 0 ? n - 1 : 0);
+    for (std::size_t i = 1; i < n; ++i) threads.emplace_back([&fn, i] { fn(i); });
+    if (n > 0) fn(0);
+    for (auto& t : threads) t.join();
+  }
+
+  void read_cluster_state() {
+    cluster_state_.clear();
+    try {
+      Reply info = pool_
+                       .get(view_.map.primaries().empty() ? NodeAddress{pool_.seed().host, pool_.seed().port, "", ""}
+                                                          : view_.map.primaries().front().address)
+                       .command({"CLUSTER", "INFO"});
+      if (info.is_string()) {
+        auto p = info.str.find("cluster_state:");
+        if (p != std::string::npos) {
+          auto end = info.str.find_first_of("\r\n", p);
+          cluster_state_ = info.str.substr(p + 14, end - p - 14);
+        }
+      }
+    } catch (const ConnectionError&) {
+      // The state stays unknown; the scan says which slots it could not read.
+    }
+  }
+
+  void refresh_view() {
+    view_ = pool_.read_view(NodePool::candidates_of(view_));
+    read_cluster_state();
+  }
+
+  // Where a unit goes: its slot's owner (or one of the owner's replicas for reads under --replicas).
+  std::pair<NodeAddress, bool> target(const Unit& u) const {
+    const auto& primaries = view_.map.primaries();
+    if (!u.slot) {
+      if (primaries.empty()) return {NodeAddress{pool_.seed().host, pool_.seed().port, "", ""}, false};
+      return {primaries.front().address, false};
+    }
+    const int owner = view_.map.owner(*u.slot);
+    if (owner < 0) {
+      throw ConnectionError(
+          fmt::format("slot {} is not served by any node of the cluster (cluster_state:{}): "
+                      "its keys cannot be read; see `redis-cli --cluster check HOST:PORT`",
+                      *u.slot, cluster_state_.empty() ? "unknown" : cluster_state_));
+    }
+    const auto& p = primaries[static_cast<std::size_t>(owner)];
+    if (pool_.seed().read_replicas && u.reads_only && !p.replicas.empty())
+      return {p.replicas[static_cast<std::size_t>(*u.slot) % p.replicas.size()], true};
+    return {p.address, false};
+  }
+
+  // Sends each unit to its node (one pipeline per node, nodes in parallel), fills `out`, and returns
+  // the units to send again with the reason.
+  std::vector<std::pair<Unit, Retry>> dispatch(const CommandBuffer& commands, const std::vector<Unit>& units,
+                                               const std::vector<std::optional<Redirect>>& asks,
+                                               std::vector<Reply>& out, std::string& last_problem) {
+    struct Group {
+      NodeAddress node;
+      bool replica = false;
+      CommandBuffer buffer;
+      std::vector<std::size_t> unit_of_reply;  // for each reply: index into units, or npos for ASKING
+      std::vector<std::size_t> command_of_reply;
+      std::vector<Reply> replies;
+      std::exception_ptr error;
+      std::string failure;
+    };
+    std::vector<Group> groups;
+    auto group_for = [&](const NodeAddress& node, bool replica) -> Group& {
+      for (auto& g : groups)
+        if (g.node == node && g.replica == replica) return g;
+      groups.push_back(Group{node, replica, {}, {}, {}, {}, nullptr, {}});
+      return groups.back();
+    };
+    constexpr std::size_t kAsking = static_cast<std::size_t>(-1);
+    for (std::size_t u = 0; u < units.size(); ++u) {
+      const Unit& unit = units[u];
+      if (asks[u]) {
+        const Redirect& r = *asks[u];
+        Group& g = group_for(NodeAddress{r.host.empty() ? pool_.seed().host : r.host, r.port, "", ""}, false);
+        g.buffer.add({"ASKING"});
+        g.unit_of_reply.push_back(kAsking);
+        g.command_of_reply.push_back(kAsking);
+        g.buffer.append_from(commands, unit.first);
+        g.unit_of_reply.push_back(u);
+        g.command_of_reply.push_back(unit.first);
+        continue;
+      }
+      auto [node, replica] = target(unit);
+      Group& g = group_for(node, replica);
+      for (std::size_t i = unit.first; i <= unit.last; ++i) {
+        g.buffer.append_from(commands, i);
+        g.unit_of_reply.push_back(u);
+        g.command_of_reply.push_back(i);
+      }
+    }
+    parallel(groups.size(), [&](std::size_t i) {
+      Group& g = groups[i];
+      try {
+        g.replies = pool_.get(g.node, g.replica).pipeline(g.buffer);
+      } catch (const AuthError&) {
+        g.error = std::current_exception();
+      } catch (const ConnectionError& e) {
+        g.failure = fmt::format("{}: {}", address_text(g.node), e.what());
+      } catch (...) {
+        g.error = std::current_exception();
+      }
+    });
+    std::vector<Retry> why(units.size(), Retry::none);
+    pending_ask_.clear();
+    for (auto& g : groups) {
+      if (g.error) std::rethrow_exception(g.error);
+      if (!g.failure.empty()) {
+        pool_.drop(g.node);
+        last_problem = g.failure;
+        for (std::size_t k = 0; k < g.unit_of_reply.size(); ++k)
+          if (g.unit_of_reply[k] != kAsking) why[g.unit_of_reply[k]] = Retry::failed;
+        continue;
+      }
+      for (std::size_t k = 0; k < g.replies.size(); ++k) {
+        const std::size_t u = g.unit_of_reply[k];
+        if (u == kAsking) continue;
+        Reply& r = g.replies[k];
+        if (r.is_error()) {
+          const ReplyErrorInfo info = classify_reply_error(r);
+          Retry w = Retry::none;
+          if (info.cause == ErrorCause::moved) {
+            w = Retry::moved;
+          } else if (info.cause == ErrorCause::ask) {
+            // A transaction cannot be ASKed command by command: wait for the migration to finish.
+            w = units[u].first == units[u].last ? Retry::ask : Retry::unavailable;
+            if (w == Retry::ask) pending_ask_[units[u].first] = info.redirect;
+          } else if (info.code == "TRYAGAIN" || info.code == "CLUSTERDOWN") {
+            w = Retry::unavailable;
+          }
+          if (w != Retry::none) {
+            last_problem = fmt::format("{} said {}", address_text(g.node), r.str.substr(0, r.str.find('\n')));
+            if (why[u] == Retry::none || w == Retry::moved) why[u] = w;
+            continue;
+          }
+        }
+        out[g.command_of_reply[k]] = std::move(r);
+      }
+    }
+    std::vector<std::pair<Unit, Retry>> again;
+    for (std::size_t u = 0; u < units.size(); ++u)
+      if (why[u] != Retry::none) again.emplace_back(units[u], why[u]);
+    return again;
+  }
+
+  NodePool pool_;
+  ClusterView view_;
+  std::string cluster_state_;
+  bool no_touch_on_ = false;
+  std::map<std::size_t, std::optional<Redirect>> pending_ask_;  // first command index → where to ASK
+};
+
+}  // namespace
+
+std::unique_ptr<Client> connect_cluster(const ConnectionOptions& seed) { return std::make_unique<ClusterClient>(seed); }
+
+}  // namespace sessionctl::redis::cluster
