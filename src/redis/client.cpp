@@ -6,6 +6,7 @@
 
 #include "redis/connection.h"
 #include "redis/reply_error.h"
+#include "redis/sentinel.h"
 #include "util/errors.h"
 
 namespace sessionctl::redis {
@@ -53,7 +54,8 @@ class SingleNodeKeyStream : public KeyStream {
 
 class SingleNodeClient : public Client {
  public:
-  explicit SingleNodeClient(const ConnectionOptions& options) : conn_(options) {}
+  explicit SingleNodeClient(const ConnectionOptions& options, std::optional<SentinelView> sentinel = std::nullopt)
+      : conn_(options), sentinel_(std::move(sentinel)) {}
 
   void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) override {
     std::string cursor = "0";
@@ -102,12 +104,18 @@ class SingleNodeClient : public Client {
     Topology t;
     NodeInfo n;
     n.endpoint = endpoint(conn_.options());
+    if (sentinel_) {
+      t.kind = TopologyKind::sentinel;
+      t.sentinel = sentinel_;
+      n.role = "primary";  // find_primary checked it with ROLE
+    }
     t.nodes.push_back(std::move(n));
     return t;
   }
 
  private:
   Connection conn_;
+  std::optional<SentinelView> sentinel_;
 };
 
 // Until the cluster router exists, reading one node of a cluster would report its share as the whole store.
@@ -130,6 +138,11 @@ void refuse_cluster_node(Client& client) {
 Reply Client::run1(const Command& command) { return std::move(run({command}).front()); }
 
 std::unique_ptr<Client> connect(const ConnectionOptions& options) {
+  if (options.sentinel) {
+    // A primary that Sentinel monitors is never a cluster node: no cluster check.
+    SentinelPrimary primary = find_primary(options);
+    return std::make_unique<SingleNodeClient>(primary.options, std::move(primary.view));
+  }
   auto client = std::make_unique<SingleNodeClient>(options);
   if (!options.single_node) refuse_cluster_node(*client);
   return client;
