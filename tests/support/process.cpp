@@ -353,22 +353,45 @@ RunResult run_sessionctl(const std::vector<std::string>& args, const EnvOverride
   return run(argv, env, stdin_data, timeout_ms);
 }
 
+namespace {
+
+// True if a socket could bind 127.0.0.1:port just now.
+bool loopback_port_free(int port) {
+  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) throw_errno("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  return ::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+std::mt19937& port_rng() {
+  static std::mt19937 rng(std::random_device{}());
+  return rng;
+}
+
+}  // namespace
+
 int free_port() {
   // Ports below 50000 only (the kernel's ephemeral range reaches 60999, and a cluster node's bus port is
   // port + 10000 unless set): pick at random in [20000, 49999] and keep the first that binds.
-  static std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(20000, 49999);
   for (int attempt = 0; attempt < 200; ++attempt) {
-    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!sock) throw_errno("socket");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const int port = pick(rng);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return port;
+    const int port = pick(port_rng());
+    if (loopback_port_free(port)) return port;
   }
   throw std::runtime_error("no free loopback port below 50000 after 200 attempts");
+}
+
+int free_cluster_port() {
+  // [20000, 39999], so the bus port stays below 50000 too, out of the kernel's ephemeral range.
+  std::uniform_int_distribution<int> pick(20000, 39999);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = pick(port_rng());
+    if (loopback_port_free(port) && loopback_port_free(port + kClusterBusOffset)) return port;
+  }
+  throw std::runtime_error("no free loopback port pair (port, port + 10000) below 50000 after 200 attempts");
 }
 
 }  // namespace testsupport

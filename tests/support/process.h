@@ -44,6 +44,13 @@ std::string sessionctl_bin();
 // bind it later must cope with a lost race.
 int free_port();
 
+// How far above a cluster node's port Redis puts its cluster bus unless cluster-port is set.
+inline constexpr int kClusterBusOffset = 10000;
+
+// A port in [20000, 39999] such that it and its bus port (port + kClusterBusOffset) were both free
+// a moment ago on 127.0.0.1; the same race as free_port() applies to both.
+int free_cluster_port();
+
 // The parent's environment minus SESSIONCTL_URL, REDIS_URL, CHANNEL_REDIS_URL, REDISCLI_AUTH,
 // REDIS_PASSWORD, NO_COLOR and every other SESSIONCTL_* variable, then plus `env`, as NAME=value.
 std::vector<std::string> child_environment(const EnvOverrides& env);

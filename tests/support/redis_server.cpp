@@ -30,33 +30,6 @@ constexpr auto kStartTimeout = std::chrono::seconds(10);
 constexpr auto kStopTimeout = std::chrono::seconds(5);
 constexpr int kPortAttempts = 10;
 
-// A redis.conf string argument: double-quoted with the escapes Redis's sdssplitargs understands.
-std::string quote(std::string_view value) {
-  std::string out = "\"";
-  for (const char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -91,10 +64,36 @@ std::string describe(const std::string& what, const RunResult& result) {
 
 }  // namespace
 
+std::string config_quote(std::string_view value) {
+  std::string out = "\"";
+  for (const char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out + "\"";
+}
+
 RedisServer::RedisServer(ServerOptions options) : options_(std::move(options)), dir_("sctl-redis-") {
-  if (options_.tls) tls_ = make_tls_material(dir_.path());
+  if (options_.tls) tls_ = options_.tls_material ? *options_.tls_material : make_tls_material(dir_.path());
   for (int attempt = 1;; ++attempt) {
-    port_ = free_port();
+    port_ = options_.cluster_bus_port ? free_cluster_port() : free_port();
     write_config();
     if (launch() == Launch::ready) return;
     if (attempt == kPortAttempts) {
@@ -119,27 +118,27 @@ void RedisServer::write_config() const {
        << "bind 127.0.0.1\n"
        << "daemonize no\n"
        << "logfile \"\"\n"  // stdout, which spawn() points at redis.log
-       << "dir " << quote(dir_.path()) << "\n";
+       << "dir " << config_quote(dir_.path()) << "\n";
   if (options_.tls) {
     const char* auth = options_.tls_client_auth == TlsClientAuth::required   ? "yes"
                        : options_.tls_client_auth == TlsClientAuth::optional ? "optional"
                                                                              : "no";
     conf << "port 0\n"
          << "tls-port " << port_ << "\n"
-         << "tls-cert-file " << quote(tls_->server_cert) << "\n"
-         << "tls-key-file " << quote(tls_->server_key) << "\n"
-         << "tls-ca-cert-file " << quote(tls_->ca_cert) << "\n"
+         << "tls-cert-file " << config_quote(tls_->server_cert) << "\n"
+         << "tls-key-file " << config_quote(tls_->server_key) << "\n"
+         << "tls-ca-cert-file " << config_quote(tls_->ca_cert) << "\n"
          << "tls-auth-clients " << auth << "\n";
   } else {
     conf << "port " << port_ << "\n";
   }
   if (options_.unix_socket) {
-    conf << "unixsocket " << quote(unix_path()) << "\n"
+    conf << "unixsocket " << config_quote(unix_path()) << "\n"
          << "unixsocketperm 700\n";
   }
   if (!custom_save) conf << "save \"\"\n";
   if (!custom_appendonly) conf << "appendonly no\n";
-  if (!options_.requirepass.empty()) conf << "requirepass " << quote(options_.requirepass) << "\n";
+  if (!options_.requirepass.empty()) conf << "requirepass " << config_quote(options_.requirepass) << "\n";
   for (const auto& rule : options_.acl_users) conf << "user " << rule << "\n";
   for (const auto& [key, value] : options_.config) conf << key << " " << value << "\n";
   write_file(dir_.file("redis.conf"), conf.str());
@@ -151,7 +150,9 @@ RedisServer::Launch RedisServer::launch() {
   if (!log) throw std::system_error(errno, std::generic_category(), "open " + log_path);
   struct stat log_stat {};
   const auto log_start = ::fstat(log.get(), &log_stat) == 0 ? static_cast<std::size_t>(log_stat.st_size) : 0U;
-  pid_ = spawn({"redis-server", dir_.file("redis.conf")}, {}, {-1, log.get(), log.get()});
+  std::vector<std::string> argv{"redis-server", dir_.file("redis.conf")};
+  if (options_.sentinel) argv.emplace_back("--sentinel");
+  pid_ = spawn(argv, {}, {-1, log.get(), log.get()});
   try {
     return await_ready(log_path, log_start);
   } catch (...) {
@@ -172,8 +173,9 @@ RedisServer::Launch RedisServer::await_ready(const std::string& log_path, std::s
       throw std::runtime_error("redis-server exited during startup; log tail:\n" + log_tail());
     }
     // Our own log saying "ready" proves our process bound the port, so the PING below cannot be
-    // answered by another test's server that won a race for it.
-    if (contains(this_run, "Ready to accept connections")) {
+    // answered by another test's server that won a race for it. A Sentinel never logs "Ready"; it
+    // logs its ID once listening.
+    if (contains(this_run, options_.sentinel ? "Sentinel ID is" : "Ready to accept connections")) {
       ping = cli_run({"PING"}, std::nullopt, "", 2000);
       if (ping.exit_code == 0 && ping.out == "PONG\n") return Launch::ready;
       // An ACL setup where the default user may not PING still proves the server answers.

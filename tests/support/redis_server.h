@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct ServerOptions {
   bool tls = false;
   // tls-auth-clients; "optional" checks a client certificate only if one is sent.
   TlsClientAuth tls_client_auth = TlsClientAuth::optional;
+  // With tls: these certificates instead of new ones, so several servers (a cluster's nodes) trust each other.
+  std::optional<TlsMaterial> tls_material{};
   // Also listen on <dir>/redis.sock (unixsocketperm 700).
   bool unix_socket = false;
   // The default user's password; empty for none.
@@ -33,7 +36,15 @@ struct ServerOptions {
   // Extra redis.conf lines (key, value written verbatim, so config-file quoting applies), written last so
   // they override the harness's lines; "save" or "appendonly" here replace save "" / appendonly no.
   std::vector<std::pair<std::string, std::string>> config{};
+  // The port comes from free_cluster_port(), so a cluster node's bus (port + 10000) is free too.
+  bool cluster_bus_port = false;
+  // Runs as a Sentinel (`redis-server <conf> --sentinel`, ready once its log shows its Sentinel ID); the
+  // "sentinel ..." lines go in config. Sentinel rewrites redis.conf, which start() keeps.
+  bool sentinel = false;
 };
+
+// `value` double-quoted for redis.conf (the escapes Redis's sdssplitargs reads), e.g. for a password in config.
+std::string config_quote(std::string_view value);
 
 // Who redis-cli authenticates as: `user` empty means the default user (AUTH <password> only).
 struct CliAuth {
