@@ -74,6 +74,8 @@ HostPort parse_hostport(std::string_view hostport, int default_port, const char*
   return out;
 }
 
+constexpr const char* kMalformed =
+    "malformed URL: expected redis://host:port/db, rediss://…, unix:///path or redis+sentinel://…";
 constexpr int kSentinelPort = 26379;
 constexpr const char* kSentinelForm = "redis+sentinel://host:port[,host:port…]/master-name[/db]";
 
@@ -115,7 +117,7 @@ ConnectionOptions parse_url(const std::string& url) {
   ConnectionOptions o;
   auto sep = url.find("://");
   if (sep == std::string::npos) {
-    throw UsageError("malformed URL: expected redis://host:port/db, rediss://…, unix:///path or redis+sentinel://…");
+    throw UsageError(kMalformed);
   }
   std::string scheme = url.substr(0, sep);
   std::string_view rest = std::string_view(url).substr(sep + 3);
@@ -136,7 +138,7 @@ ConnectionOptions parse_url(const std::string& url) {
     throw UsageError(
         plausible
             ? fmt::format("unknown URL scheme '{}': use redis://, rediss://, unix:// or redis+sentinel://", scheme)
-            : std::string("malformed URL: expected redis://host:port/db, rediss://… or unix:///path"));
+            : std::string(kMalformed));
   }
 
   // Userinfo ends at the last '@' so that passwords may contain '@' unescaped.
