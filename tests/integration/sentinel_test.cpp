@@ -27,12 +27,11 @@ using testsupport::RunResult;
 using testsupport::SentinelOptions;
 using testsupport::SentinelSet;
 using testsupport::sessionctl;
+using testsupport::status_counts;
 
 namespace {
 
-// What tests/fixtures/sample_sessions.redis holds, per profile.
-const std::map<std::string, long long> kFixtureCounts = {
-    {"btrix", 3}, {"openvaa", 2}, {"channels", 2}, {"telegram", 1}, {"trt", 1}};
+const std::map<std::string, long long>& kFixtureCounts = testsupport::kSampleSessionCounts;
 constexpr long long kFixtureSessions = 9;
 
 // A password for the sentinels that is not the data nodes' (kSecret): neither may appear in any output.
@@ -68,12 +67,6 @@ json json_of(const RunResult& r) {
   json doc = json::parse(r.out, nullptr, false);
   REQUIRE_FALSE(doc.is_discarded());
   return doc;
-}
-
-std::map<std::string, long long> status_counts(const json& doc) {
-  std::map<std::string, long long> out;
-  for (const auto& p : doc.at("profiles")) out[p.at("profile").get<std::string>()] = p.at("sessions").get<long long>();
-  return out;
 }
 
 std::vector<std::string> finding_codes(const json& doctor) {
