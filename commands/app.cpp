@@ -20,7 +20,8 @@ namespace {
 void add_global_options(CLI::App& app, GlobalOptions& g) {
   const std::string conn = "Connection";
   app.add_option("-u,--url", g.url,
-                 "Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, unix:///path "
+                 "Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, unix:///path, "
+                 "redis+sentinel://host:port[,host:port...]/master[/db] "
                  "(default: $SESSIONCTL_URL, $REDIS_URL, $CHANNEL_REDIS_URL, redis://127.0.0.1:6379/0)")
       ->group(conn)
       ->type_name("URL");
@@ -29,6 +30,14 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->group(conn)
       ->type_name("FILE");
   app.add_flag("--askpass", g.askpass, "prompt for the password on the terminal")->group(conn);
+  app.add_option("--sentinel-user", g.sentinel_user, "ACL user name for the sentinels of a redis+sentinel:// URL")
+      ->group(conn)
+      ->type_name("NAME");
+  app.add_option("--sentinel-password-file", g.sentinel_password_file,
+                 "read the sentinels' password from the first line of FILE (default: $SESSIONCTL_SENTINEL_PASSWORD, "
+                 "else none)")
+      ->group(conn)
+      ->type_name("FILE");
   app.add_option_function<int>(
          "--db", [&g](const int& db) { g.db = db; }, "database number (overrides the URL's)")
       ->group(conn)

@@ -32,7 +32,7 @@ _sessionctl() {
     for (( i = 1; i < cword; i++ )); do
         word="${COMP_WORDS[i]}"
         case "$word" in
-            -u|--url|--user|--password-file|--db|--cacert|--cacertdir|--cert|--key|--sni|--connect-timeout|--timeout|-o|--output|--profile|--profiles-file)
+            -u|--url|--user|--password-file|--sentinel-user|--sentinel-password-file|--db|--cacert|--cacertdir|--cert|--key|--sni|--connect-timeout|--timeout|-o|--output|--profile|--profiles-file)
                 [[ ${COMP_WORDS[i+1]} == "=" ]] && (( i++ ))
                 (( i++ )) ;;
             -*) ;;
@@ -48,6 +48,7 @@ _sessionctl() {
         list:--sort) _sessionctl_words 'id profile ttl size idle'; return ;;
         list:--match|list:--state|list:--ttl-below|list:--ttl-above|list:--idle-over|list:--where|list:--limit) return ;;
         *:--password-file) _sessionctl_files; return ;;
+        *:--sentinel-password-file) _sessionctl_files; return ;;
         *:--cacert) _sessionctl_files; return ;;
         *:--cacertdir) _sessionctl_dirs; return ;;
         *:--cert) _sessionctl_files; return ;;
@@ -55,11 +56,11 @@ _sessionctl() {
         *:-o|*:--output) _sessionctl_words 'table json jsonl'; return ;;
         *:--profile) _sessionctl_words 'btrix openvaa channels telegram trt'; return ;;
         *:--profiles-file) _sessionctl_files; return ;;
-        *:-u|*:--url|*:--user|*:--db|*:--sni|*:--connect-timeout|*:--timeout) return ;;
+        *:-u|*:--url|*:--user|*:--sentinel-user|*:--db|*:--sni|*:--connect-timeout|*:--timeout) return ;;
     esac
 
     if [[ $cur == -* ]]; then
-        local flags='-u --url --user --password-file --askpass --db --tls --cacert --cacertdir --cert --key --sni --insecure --connect-timeout --timeout --single-node -o --output --profile --profiles-file --reveal -q --quiet --no-color'
+        local flags='-u --url --user --password-file --askpass --sentinel-user --sentinel-password-file --db --tls --cacert --cacertdir --cert --key --sni --insecure --connect-timeout --timeout --single-node -o --output --profile --profiles-file --reveal -q --quiet --no-color'
         case "$cmd" in
             "") flags+=' -h --help --version' ;;
             status) flags+=' -h --help' ;;

@@ -17,10 +17,12 @@ complete -c sessionctl -n '__fish_use_subcommand' -s h -l help -d 'Print this he
 complete -c sessionctl -n '__fish_use_subcommand' -l version -d 'Display program version information and exit'
 
 # Global options: before and after the command
-complete -c sessionctl -s u -l url -x -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, unix:///path (default: $SESSIONCTL_URL, $REDIS_URL, $CHANNEL_REDIS_URL, redis://127.0.0.1:6379/0)'
+complete -c sessionctl -s u -l url -x -d 'Redis URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, unix:///path, redis+sentinel://host:port[,host:port...]/master[/db] (default: $SESSIONCTL_URL, $REDIS_URL, $CHANNEL_REDIS_URL, redis://127.0.0.1:6379/0)'
 complete -c sessionctl -l user -x -d 'ACL user name (overrides the URL\'s)'
 complete -c sessionctl -l password-file -r -F -d 'read the password from the first line of FILE'
 complete -c sessionctl -l askpass -d 'prompt for the password on the terminal'
+complete -c sessionctl -l sentinel-user -x -d 'ACL user name for the sentinels of a redis+sentinel:// URL'
+complete -c sessionctl -l sentinel-password-file -r -F -d 'read the sentinels\' password from the first line of FILE (default: $SESSIONCTL_SENTINEL_PASSWORD, else none)'
 complete -c sessionctl -l db -x -d 'database number (overrides the URL\'s)'
 complete -c sessionctl -l tls -d 'use TLS even with a redis:// URL'
 complete -c sessionctl -l cacert -r -F -d 'CA certificate bundle to verify the server with'

@@ -98,6 +98,19 @@ ResolvedConnection resolve_connection(const GlobalOptions& g, const EnvLookup& e
       }
     }
   }
+  if (o.sentinel) {
+    o.sentinel->user = g.sentinel_user;
+    if (!g.sentinel_password_file.empty()) {
+      o.sentinel->password = read_password_file(g.sentinel_password_file);
+      out.sentinel_password_source = "--sentinel-password-file";
+    } else if (auto v = env("SESSIONCTL_SENTINEL_PASSWORD")) {
+      o.sentinel->password = *v;
+      out.sentinel_password_source = "SESSIONCTL_SENTINEL_PASSWORD";
+    }
+  } else if (!g.sentinel_user.empty() || !g.sentinel_password_file.empty()) {
+    throw UsageError(fmt::format("{} applies to sentinels only: use a redis+sentinel:// URL",
+                                 g.sentinel_user.empty() ? "--sentinel-password-file" : "--sentinel-user"));
+  }
   o.single_node = g.single_node;
   o.read_replicas = g.replicas;
   if (g.tls && o.scheme == redis::Scheme::tcp) o.scheme = redis::Scheme::tls;

@@ -12,14 +12,16 @@
 namespace sessionctl {
 
 struct GlobalOptions {
-  std::string url;            // -u/--url; empty = from the environment
-  std::string user;           // --user overrides the URL's user
-  std::string password_file;  // --password-file
-  bool askpass = false;       // --askpass
-  bool single_node = false;   // --single-node: read a cluster node as if it were the whole store
-  bool replicas = false;      // --replicas: read a cluster's replicas
-  std::optional<int> db;      // --db overrides the URL's db
-  bool tls = false;           // --tls: use TLS even with redis://
+  std::string url;                     // -u/--url; empty = from the environment
+  std::string user;                    // --user overrides the URL's user
+  std::string password_file;           // --password-file
+  bool askpass = false;                // --askpass
+  std::string sentinel_user;           // --sentinel-user: the sentinels' ACL user
+  std::string sentinel_password_file;  // --sentinel-password-file: the sentinels' password
+  bool single_node = false;            // --single-node: read a cluster node as if it were the whole store
+  bool replicas = false;               // --replicas: read a cluster's replicas
+  std::optional<int> db;               // --db overrides the URL's db
+  bool tls = false;                    // --tls: use TLS even with redis://
   std::string cacert, cacertdir, cert, key, sni;
   bool insecure = false;
   std::string connect_timeout = "5s";
@@ -41,11 +43,14 @@ EnvLookup process_env();
 struct ResolvedConnection {
   redis::ConnectionOptions options;
   std::string url_source;
-  std::string password_source;  // "" when no password
+  std::string password_source;           // "" when no password
+  std::string sentinel_password_source;  // --sentinel-password-file, SESSIONCTL_SENTINEL_PASSWORD or ""
 };
 
 // Picks the URL (--url, SESSIONCTL_URL, REDIS_URL, CHANNEL_REDIS_URL, default) and the password
-// (--password-file, --askpass, URL, REDISCLI_AUTH, REDIS_PASSWORD), applies TLS flags and timeouts.
+// (--password-file, --askpass, URL, REDISCLI_AUTH, REDIS_PASSWORD), applies TLS flags and timeouts. Those are
+// the data nodes' credentials; for a redis+sentinel:// URL the sentinels get --sentinel-user and the password
+// from --sentinel-password-file or SESSIONCTL_SENTINEL_PASSWORD, or none.
 // `prompt` reads a password from the terminal for --askpass; an empty answer falls through to the URL
 // and the environment. Throws UsageError on bad input.
 ResolvedConnection resolve_connection(const GlobalOptions& global, const EnvLookup& env,

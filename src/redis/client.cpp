@@ -7,6 +7,7 @@
 #include "redis/cluster/router.h"
 #include "redis/connection.h"
 #include "redis/reply_error.h"
+#include "redis/sentinel.h"
 #include "util/errors.h"
 
 namespace sessionctl::redis {
@@ -54,7 +55,8 @@ class SingleNodeKeyStream : public KeyStream {
 
 class SingleNodeClient : public Client {
  public:
-  explicit SingleNodeClient(const ConnectionOptions& options) : conn_(options) {}
+  explicit SingleNodeClient(const ConnectionOptions& options, std::optional<SentinelView> sentinel = std::nullopt)
+      : conn_(options), sentinel_(std::move(sentinel)) {}
 
   void scan(const ScanRequest& request, const std::function<bool(std::vector<std::string>&)>& on_batch) override {
     std::string cursor = "0";
@@ -103,12 +105,18 @@ class SingleNodeClient : public Client {
     Topology t;
     NodeInfo n;
     n.endpoint = endpoint(conn_.options());
+    if (sentinel_) {
+      t.kind = TopologyKind::sentinel;
+      t.sentinel = sentinel_;
+      n.role = "primary";  // find_primary checked it with ROLE
+    }
     t.nodes.push_back(std::move(n));
     return t;
   }
 
  private:
   Connection conn_;
+  std::optional<SentinelView> sentinel_;
 };
 
 // Whether the server is a Redis Cluster node (INFO cluster says cluster_enabled:1). A server that will not
@@ -127,6 +135,11 @@ bool is_cluster_node(Client& client) {
 Reply Client::run1(const Command& command) { return std::move(run({command}).front()); }
 
 std::unique_ptr<Client> connect(const ConnectionOptions& options) {
+  if (options.sentinel) {
+    // A primary that Sentinel monitors is never a cluster node: no cluster check.
+    SentinelPrimary primary = find_primary(options);
+    return std::make_unique<SingleNodeClient>(primary.options, std::move(primary.view));
+  }
   auto client = std::make_unique<SingleNodeClient>(options);
   if (options.single_node || !is_cluster_node(*client)) {
     if (options.read_replicas)

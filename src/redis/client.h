@@ -58,6 +58,7 @@ struct SentinelView {
   std::vector<std::string> sentinels;    // every sentinel in the URL
   std::vector<std::string> unreachable;  // sentinels that did not answer before one did
   int known_sentinels = -1;              // SENTINEL MASTER's num-other-sentinels + 1; -1 unknown
+  int reachable_sentinels = -1;          // the answering one and its peers not flagged down (as CKQUORUM counts)
   int known_replicas = -1;               // SENTINEL MASTER's num-slaves; -1 unknown
   int quorum = -1;
 };
@@ -109,6 +110,8 @@ class Client {
 // Connects to what the options describe. A Redis Cluster node (INFO cluster says cluster_enabled:1) gives
 // a client for the whole cluster (cluster/router.h) unless options.single_node; when INFO is denied the
 // server is read as a single one.
+// With options.sentinel, the sentinels are asked for the primary first (redis/sentinel.h: find_primary), and
+// topology() carries what they said.
 std::unique_ptr<Client> connect(const ConnectionOptions& options);
 
 }  // namespace sessionctl::redis

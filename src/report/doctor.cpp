@@ -102,6 +102,65 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   return f;
 }
 
+// An endpoint "host:port" or "[v6]:port" as redis-cli's -h and -p want them.
+struct CliAddress {
+  std::string host, port;
+};
+CliAddress cli_address(const std::string& endpoint) {
+  auto colon = endpoint.rfind(':');
+  std::string host = endpoint.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {shell_quote(host), colon == std::string::npos ? "PORT" : endpoint.substr(colon + 1)};
+}
+
+std::string redis_cli_at(const std::string& endpoint) {
+  const CliAddress a = cli_address(endpoint);
+  return fmt::format("redis-cli -h {} -p {}", a.host, a.port);
+}
+
+// Whether a failover could happen now, as the sentinels that answered see it.
+std::vector<Finding> sentinel_findings(const redis::SentinelView& v) {
+  std::vector<Finding> out;
+  const std::string name = shell_quote(v.master_name);
+  const int majority = v.known_sentinels > 0 ? v.known_sentinels / 2 + 1 : -1;
+  if (v.reachable_sentinels >= 0 &&
+      ((v.quorum > 0 && v.reachable_sentinels < v.quorum) || (majority > 0 && v.reachable_sentinels < majority))) {
+    out.push_back({Severity::warning,
+                   "sentinel_quorum",
+                   "",
+                   fmt::format("only {} of {} sentinels of '{}' are up (quorum {}, majority {}): if the primary "
+                               "fails, no failover will happen",
+                               v.reachable_sentinels, v.known_sentinels, v.master_name, v.quorum, majority),
+                   fmt::format("{} SENTINEL SENTINELS {}", redis_cli_at(v.answered_by), name),
+                   1,
+                   {},
+                   "lists the sentinels and their flags: start those flagged s_down again, then check with "
+                   "SENTINEL CKQUORUM"});
+  }
+  if (v.known_replicas == 0) {
+    const CliAddress primary = cli_address(v.primary);
+    out.push_back({Severity::warning,
+                   "sentinel_no_replica",
+                   "",
+                   fmt::format("the sentinels know no replica of '{}' ({}): if the primary fails there is nothing "
+                               "to promote and the sessions are unavailable",
+                               v.master_name, v.primary),
+                   fmt::format("redis-cli -h HOST -p PORT REPLICAOF {} {}", primary.host, primary.port),
+                   1,
+                   {},
+                   "HOST and PORT of a server to become its replica"});
+  }
+  if (!v.unreachable.empty()) {
+    out.push_back({Severity::warning, "sentinel_unreachable", "",
+                   fmt::format("{} in the URL did not answer (another one did)",
+                               count_of(static_cast<long long>(v.unreachable.size()), "sentinel")),
+                   fmt::format("{} PING", redis_cli_at(v.unreachable.front())),
+                   static_cast<long long>(v.unreachable.size()), v.unreachable,
+                   "start it again, or take it out of the URL"});
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* severity_name(Severity severity) { return severity == Severity::error ? "error" : "warning"; }
@@ -181,6 +240,9 @@ std::vector<Finding> config_findings(const StatusReport& s) {
                    1,
                    {},
                    "BYTES larger than today's maxmemory; or remove dead sessions with 'sessionctl cleanup'"});
+  }
+  if (s.sentinel) {
+    for (auto& f : sentinel_findings(*s.sentinel)) out.push_back(std::move(f));
   }
   return out;
 }

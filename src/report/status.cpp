@@ -1,6 +1,7 @@
 #include "report/status.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 
@@ -47,6 +48,7 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
   const auto& opts = client.options();
   r.db = opts.db;
   r.no_touch = no_touch;
+  r.sentinel = client.topology().sentinel;
   std::map<std::string, std::string> info;
   for (const auto& node : client.each_node({"INFO", "everything"})) {
     if (node.reply.is_error()) {
@@ -140,6 +142,27 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
   return r;
 }
 
+namespace {
+
+// What the sentinels said; counts they did not give are null.
+nlohmann::json sentinel_to_json(const redis::SentinelView& v) {
+  using nlohmann::json;
+  auto known = [](int n) { return n < 0 ? json(nullptr) : json(n); };
+  return {{"master_name", v.master_name},
+          {"primary", v.primary},
+          {"answered_by", v.answered_by},
+          {"sentinels", v.sentinels},
+          {"unreachable", v.unreachable},
+          {"known_sentinels", known(v.known_sentinels)},
+          {"reachable_sentinels", known(v.reachable_sentinels)},
+          {"quorum", known(v.quorum)},
+          {"known_replicas", known(v.known_replicas)}};
+}
+
+std::string count_or_unknown(int n) { return n < 0 ? "?" : std::to_string(n); }
+
+}  // namespace
+
 nlohmann::json status_to_json(const StatusReport& r) {
   using nlohmann::json;
   json doc = json_document("sessionctl.status", 1);
@@ -172,6 +195,7 @@ nlohmann::json status_to_json(const StatusReport& r) {
                    {"evicted_keys", info(r.evicted_keys)}};
   doc["keyspace"] = {{"db", r.db}, {"keys", info(r.db_keys)}, {"keys_with_ttl", info(r.db_expires)}};
   doc["client_no_touch"] = r.no_touch == redis::NoTouch::on;
+  doc["sentinel"] = r.sentinel ? sentinel_to_json(*r.sentinel) : json(nullptr);
   json profiles = json::array();
   for (const auto& p : r.profiles) {
     profiles.push_back({{"profile", p.profile},
@@ -191,6 +215,18 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
   };
   row("url", r.url + (r.url_source == "default" ? "" : fmt::format("  (from {})", r.url_source)));
   row("reachable", "yes", Style::green);
+  if (r.sentinel) {
+    const redis::SentinelView& v = *r.sentinel;
+    row("sentinel master", fmt::format("{} at {} (answered by {})", v.master_name, v.primary, v.answered_by));
+    const bool short_of_quorum = v.reachable_sentinels >= 0 && v.quorum > 0 && v.reachable_sentinels < v.quorum;
+    row("sentinels",
+        fmt::format("{} known, {} reachable, quorum {}", count_or_unknown(v.known_sentinels),
+                    count_or_unknown(v.reachable_sentinels), count_or_unknown(v.quorum)),
+        short_of_quorum ? Style::red : Style::plain);
+    if (!v.unreachable.empty()) row("no answer from", fmt::format("{}", fmt::join(v.unreachable, ", ")), Style::yellow);
+    row("replicas", fmt::format("{} known to the sentinels", count_or_unknown(v.known_replicas)),
+        v.known_replicas == 0 ? Style::yellow : Style::plain);
+  }
   if (r.info_known) {
     row("server",
         fmt::format("Redis {} ({}, {}), up {}", r.version.empty() ? "?" : r.version, r.mode.empty() ? "?" : r.mode,

@@ -40,6 +40,7 @@ struct StatusReport : Report {
   int db = 0;
   long long db_keys = 0, db_expires = 0;
   redis::NoTouch no_touch = redis::NoTouch::unsupported;  // whether CLIENT NO-TOUCH is on, and why not
+  std::optional<redis::SentinelView> sentinel;            // set when the URL named sentinels
   std::vector<ProfileStatus> profiles;
   long long unknown_sessions = 0;
   std::vector<std::string> notes;  // what could not be read and why

@@ -28,13 +28,13 @@ using testsupport::RedisServer;
 using testsupport::RunResult;
 using testsupport::ServerOptions;
 using testsupport::sessionctl;
+using testsupport::status_counts;
 using testsupport::TlsClientAuth;
 
 namespace {
 
 // What the fixture holds, per profile (SPEC section 1).
-const std::map<std::string, long long> kFixtureCounts = {
-    {"btrix", 3}, {"openvaa", 2}, {"channels", 2}, {"telegram", 1}, {"trt", 1}};
+const std::map<std::string, long long>& kFixtureCounts = testsupport::kSampleSessionCounts;
 const std::map<std::string, long long> kNoSessions = {
     {"btrix", 0}, {"openvaa", 0}, {"channels", 0}, {"telegram", 0}, {"trt", 0}};
 
@@ -52,12 +52,6 @@ void check_ok(const RunResult& r) {
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("error") == std::string::npos);
   check_no_secret(r);
-}
-
-std::map<std::string, long long> counts_from_json(const json& doc) {
-  std::map<std::string, long long> out;
-  for (const auto& p : doc.at("profiles")) out[p.at("profile").get<std::string>()] = p.at("sessions").get<long long>();
-  return out;
 }
 
 // Per-profile counts from the table's PROFILE/SESSIONS/DEFAULT TTL block.
@@ -93,7 +87,7 @@ void check_status_doc(const json& doc, const std::map<std::string, long long>& c
   CHECK(doc.at("schema") == "sessionctl.status");
   CHECK(doc.at("version") == 1);
   CHECK(doc.at("reachable") == true);
-  CHECK(counts_from_json(doc) == counts);
+  CHECK(status_counts(doc) == counts);
   CHECK(doc.at("unknown_sessions") == 0);
   CHECK(doc.at("url").get<std::string>().find(kSecret) == std::string::npos);
 }
@@ -337,7 +331,7 @@ TEST_CASE("the URL comes from --url, SESSIONCTL_URL, REDIS_URL, CHANNEL_REDIS_UR
   auto source_and_counts = [](const RunResult& r) {
     check_ok(r);
     json doc = parse_json(r);
-    return std::make_pair(doc.at("url_source").get<std::string>(), counts_from_json(doc));
+    return std::make_pair(doc.at("url_source").get<std::string>(), status_counts(doc));
   };
   EnvOverrides env{{"CHANNEL_REDIS_URL", full.url()}};
   CHECK(source_and_counts(sessionctl({"status", "-o", "json"}, env)) ==

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -39,6 +40,17 @@ inline void check_error(const RunResult& r, int exit_code, const std::string& se
   CHECK((!r.err.empty() && r.err.back() == '\n'));
   CHECK(r.out.empty());
   check_no_secret(r, secret);
+}
+
+// What tests/fixtures/sample_sessions.redis holds: sessions per profile (SPEC section 1).
+inline const std::map<std::string, long long> kSampleSessionCounts = {
+    {"btrix", 3}, {"openvaa", 2}, {"channels", 2}, {"telegram", 1}, {"trt", 1}};
+
+// Sessions per profile in a sessionctl.status JSON document.
+inline std::map<std::string, long long> status_counts(const nlohmann::json& doc) {
+  std::map<std::string, long long> out;
+  for (const auto& p : doc.at("profiles")) out[p.at("profile").get<std::string>()] = p.at("sessions").get<long long>();
+  return out;
 }
 
 inline std::string fixture_path(const std::string& name) {

@@ -201,3 +201,64 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
   CHECK(f["fix"] == "sessionctl extend --profile btrix --no-ttl --ttl 1h --yes");
   CHECK(doc["findings"][1]["profile"].is_null());
 }
+
+namespace {
+
+// Three sentinels, all up, quorum 2, one replica: nothing to report.
+sessionctl::redis::SentinelView sound_sentinels() {
+  sessionctl::redis::SentinelView v;
+  v.master_name = "mymaster";
+  v.primary = "10.0.0.7:6379";
+  v.answered_by = "10.0.0.1:26379";
+  v.sentinels = {"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"};
+  v.known_sentinels = 3;
+  v.reachable_sentinels = 3;
+  v.quorum = 2;
+  v.known_replicas = 1;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("doctor: behind sentinels, a failover that could not happen is a finding", "[doctor][sentinel]") {
+  StatusReport s = healthy();
+  s.sentinel = sound_sentinels();
+  CHECK(config_findings(s).empty());
+
+  SECTION("fewer sentinels up than the quorum") {
+    s.sentinel->reachable_sentinels = 1;
+    const Finding f = only(config_findings(s));
+    CHECK(f.code == "sentinel_quorum");
+    CHECK_THAT(f.message, Contains("only 1 of 3 sentinels of 'mymaster' are up (quorum 2, majority 2)"));
+    CHECK(f.fix == "redis-cli -h 10.0.0.1 -p 26379 SENTINEL SENTINELS mymaster");
+  }
+  SECTION("enough for the quorum but not for the majority that authorizes a failover") {
+    s.sentinel->known_sentinels = 5;
+    s.sentinel->reachable_sentinels = 2;
+    CHECK(codes(config_findings(s)) == std::vector<std::string>{"sentinel_quorum"});
+  }
+  SECTION("counts the sentinels did not give are no finding") {
+    s.sentinel->reachable_sentinels = -1;
+    s.sentinel->known_replicas = -1;
+    CHECK(config_findings(s).empty());
+  }
+  SECTION("no replica known to the sentinels") {
+    s.sentinel->known_replicas = 0;
+    const Finding f = only(config_findings(s));
+    CHECK(f.code == "sentinel_no_replica");
+    CHECK_THAT(f.message, Contains("know no replica of 'mymaster' (10.0.0.7:6379)"));
+    CHECK(f.fix == "redis-cli -h HOST -p PORT REPLICAOF 10.0.0.7 6379");
+  }
+  SECTION("a sentinel in the URL that did not answer") {
+    s.sentinel->unreachable = {"[::1]:26380"};
+    const Finding f = only(config_findings(s));
+    CHECK(f.code == "sentinel_unreachable");
+    CHECK(f.examples == std::vector<std::string>{"[::1]:26380"});
+    CHECK(f.fix == "redis-cli -h ::1 -p 26380 PING");
+  }
+  SECTION("a master name the shell would split is quoted") {
+    s.sentinel->master_name = "my master";
+    s.sentinel->reachable_sentinels = 1;
+    CHECK_THAT(only(config_findings(s)).fix, Contains("SENTINEL SENTINELS 'my master'"));
+  }
+}

@@ -76,3 +76,44 @@ TEST_CASE("no-touch reads: the reason is the server's, never a guessed version",
   CHECK_THAT(no_touch_row(r), Contains("no (the server has no CLIENT NO-TOUCH)"));
   CHECK(no_touch_row(r).find("7.2") == std::string::npos);
 }
+
+TEST_CASE("status: the sentinels' view, in the table and in JSON, null without sentinels",
+          "[status][facts][sentinel]") {
+  StatusReport r = report(true, "3600 1");
+  CHECK(sessionctl::status_to_json(r).at("sentinel").is_null());
+  CHECK(sessionctl::render_status(r, Terminal::plain()).find("sentinel") == std::string::npos);
+
+  sessionctl::redis::SentinelView v;
+  v.master_name = "mymaster";
+  v.primary = "10.0.0.7:6379";
+  v.answered_by = "10.0.0.2:26379";
+  v.sentinels = {"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"};
+  v.unreachable = {"10.0.0.1:26379"};
+  v.known_sentinels = 3;
+  v.reachable_sentinels = 2;
+  v.quorum = 2;
+  v.known_replicas = 1;
+  r.sentinel = v;
+  const std::string table = sessionctl::render_status(r, Terminal::plain());
+  CHECK_THAT(table, Contains("sentinel master   mymaster at 10.0.0.7:6379 (answered by 10.0.0.2:26379)\n"));
+  CHECK_THAT(table, Contains("sentinels         3 known, 2 reachable, quorum 2\n"));
+  CHECK_THAT(table, Contains("no answer from    10.0.0.1:26379\n"));
+  CHECK_THAT(table, Contains("replicas          1 known to the sentinels\n"));
+
+  const json doc = sessionctl::status_to_json(r);
+  CHECK(doc.at("version") == 1);  // fields added, none changed
+  const json& s = doc.at("sentinel");
+  CHECK(s.at("master_name") == "mymaster");
+  CHECK(s.at("primary") == "10.0.0.7:6379");
+  CHECK(s.at("answered_by") == "10.0.0.2:26379");
+  CHECK(s.at("sentinels").size() == 3);
+  CHECK(s.at("unreachable") == json::array({"10.0.0.1:26379"}));
+  CHECK(s.at("known_sentinels") == 3);
+  CHECK(s.at("reachable_sentinels") == 2);
+  CHECK(s.at("quorum") == 2);
+  CHECK(s.at("known_replicas") == 1);
+
+  r.sentinel->quorum = -1;  // SENTINEL MASTER not permitted
+  CHECK(sessionctl::status_to_json(r).at("sentinel").at("quorum").is_null());
+  CHECK_THAT(sessionctl::render_status(r, Terminal::plain()), Contains("quorum ?"));
+}

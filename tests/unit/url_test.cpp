@@ -445,3 +445,153 @@ TEST_CASE("resolve_connection: --db, --user, TLS flags and timeouts", "[url][set
     CHECK_THROWS_AS(sessionctl::resolve_connection(g, fake_env({}), no_prompt), UsageError);
   }
 }
+
+TEST_CASE("parse_url: redis+sentinel:// names sentinels, a master and the data nodes' db and credentials",
+          "[url][sentinel]") {
+  ConnectionOptions o = parse_url("redis+sentinel://app:" + kSecret + "@s1.internal:26380,s2,[::1]:26381/mymaster/3");
+  REQUIRE(o.sentinel.has_value());
+  CHECK(o.scheme == Scheme::tcp);
+  REQUIRE(o.sentinel->sentinels.size() == 3);
+  CHECK(o.sentinel->sentinels[0].host == "s1.internal");
+  CHECK(o.sentinel->sentinels[0].port == 26380);
+  CHECK(o.sentinel->sentinels[1].host == "s2");
+  CHECK(o.sentinel->sentinels[1].port == 26379);  // Sentinel's port by default
+  CHECK(o.sentinel->sentinels[2].host == "::1");
+  CHECK(o.sentinel->sentinels[2].port == 26381);
+  CHECK(o.sentinel->master_name == "mymaster");
+  CHECK(o.db == 3);
+  // User-info is the data nodes': the sentinels get their own credentials from flags and the environment.
+  CHECK(o.user == "app");
+  CHECK(o.password == kSecret);
+  CHECK(o.sentinel->user.empty());
+  CHECK_FALSE(o.sentinel->password.has_value());
+  // The primary is unknown until connect() asks.
+  CHECK(o.host.empty());
+  CHECK(endpoint(o) == "master 'mymaster' via sentinels");
+
+  ConnectionOptions one = parse_url("redis+sentinel://10.0.0.5:26379/sessions");
+  REQUIRE(one.sentinel);
+  CHECK(one.sentinel->sentinels.size() == 1);
+  CHECK(one.sentinel->master_name == "sessions");
+  CHECK(one.db == 0);
+  CHECK(parse_url("redis+sentinel://h/m/").db == 0);
+  CHECK(parse_url("redis+sentinel://h/my%20master").sentinel->master_name == "my master");
+  CHECK(parse_url("redis+sentinel://h/m?db=2").db == 2);
+  CHECK_FALSE(parse_url("redis://h").sentinel.has_value());
+}
+
+TEST_CASE("parse_url: rediss+sentinel:// is TLS to the sentinels and the data nodes", "[url][sentinel]") {
+  ConnectionOptions o = parse_url("rediss+sentinel://s1:26379,s2:26379/mymaster");
+  CHECK(o.scheme == Scheme::tls);
+  REQUIRE(o.sentinel);
+  CHECK(o.sentinel->sentinels.size() == 2);
+}
+
+TEST_CASE("parse_url: sentinel URL errors name what is wrong", "[url][sentinel]") {
+  using Catch::Matchers::Contains;
+  CHECK_THAT(url_error("redis+sentinel://s1:26379"), Contains("names no master"));
+  CHECK_THAT(url_error("redis+sentinel://s1:26379/"), Contains("names no master"));
+  CHECK_THAT(url_error("redis+sentinel://s1:26379//2"), Contains("names no master"));
+  CHECK_THAT(url_error("redis+sentinel:///mymaster"), Contains("no sentinel addresses"));
+  CHECK_THAT(url_error("redis+sentinel://u:p@/mymaster"), Contains("no sentinel addresses"));
+  CHECK_THAT(url_error("redis+sentinel://s1,,s2/mymaster"), Contains("a sentinel address without a host"));
+  CHECK_THAT(url_error("redis+sentinel://s1,/mymaster"), Contains("a sentinel address without a host"));
+  CHECK_THAT(url_error("redis+sentinel://:26379/mymaster"), Contains("a sentinel address without a host"));
+  CHECK_THAT(url_error("redis+sentinel://s1:26379,s2:99999/mymaster"), Contains("invalid sentinel port '99999'"));
+  CHECK_THAT(url_error("redis+sentinel://s1:0/mymaster"), Contains("sentinel port"));
+  CHECK_THAT(url_error("redis+sentinel://s1:x/mymaster"), Contains("sentinel port"));
+  CHECK_THAT(url_error("redis+sentinel://[::1/mymaster"), Contains("unterminated '['"));
+  CHECK_THAT(url_error("redis+sentinel://s1/mymaster/x"), Contains("invalid db 'x'"));
+  CHECK_THAT(url_error("redis+sentinel://s1/mymaster/1/2"), Contains("db"));
+  CHECK_THAT(url_error("redis+sentinel://s1/my%zzmaster"), Contains("percent-encoding in the URL's master name"));
+  CHECK_THAT(url_error("sentinel://s1/mymaster"), Contains("redis+sentinel://"));
+  for (const std::string& url :
+       {"redis+sentinel://u:" + kSecret + "@s1", "redis+sentinel://u:" + kSecret + "@s1:99999/m",
+        "redis+sentinel://:" + kSecret + "@/m", "rediss+sentinel://u:" + kSecret + "@s1,,s2/m",
+        "redis+sentinel://u:" + kSecret + "@s1/m/x"}) {
+    INFO(url);
+    std::string message = url_error(url);
+    CHECK(message.find(kSecret) == std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("redacted_url: a sentinel URL keeps its sentinels and master, never a password",
+          "[url][sentinel][redaction]") {
+  CHECK(redacted_url(parse_url("redis+sentinel://u:" + kSecret + "@s1:26380,[::1]/mymaster/2")) ==
+        "redis+sentinel://u:***@s1:26380,[::1]:26379/mymaster/2");
+  CHECK(redacted_url(parse_url("rediss+sentinel://s1/mymaster")) == "rediss+sentinel://s1:26379/mymaster/0");
+  // Once connect() has found the primary, the URL still names the sentinels, not the primary.
+  ConnectionOptions resolved = parse_url("redis+sentinel://s1/mymaster");
+  resolved.host = "10.0.0.9";
+  resolved.port = 6380;
+  resolved.sentinel->password = kSecret;
+  CHECK(redacted_url(resolved) == "redis+sentinel://s1:26379/mymaster/0");
+  CHECK(endpoint(resolved) == "10.0.0.9:6380");
+}
+
+TEST_CASE("resolve_connection: sentinel credentials are separate from the data nodes'", "[url][settings][sentinel]") {
+  GlobalOptions g;
+  g.url = "redis+sentinel://app:data-pw@s1,s2/mymaster";
+  SECTION("none given: the sentinels are asked without a password") {
+    auto rc = sessionctl::resolve_connection(g, fake_env({{"REDISCLI_AUTH", "env-data-pw"}}), no_prompt);
+    REQUIRE(rc.options.sentinel);
+    CHECK_FALSE(rc.options.sentinel->password.has_value());
+    CHECK(rc.options.sentinel->user.empty());
+    CHECK(rc.sentinel_password_source.empty());
+    CHECK(rc.options.password == "data-pw");
+    CHECK(rc.options.user == "app");
+  }
+  SECTION("SESSIONCTL_SENTINEL_PASSWORD, then --sentinel-password-file; --sentinel-user") {
+    std::map<std::string, std::string> env{{"SESSIONCTL_SENTINEL_PASSWORD", "env-sentinel-pw"}};
+    g.sentinel_user = "watcher";
+    auto rc = sessionctl::resolve_connection(g, fake_env(env), no_prompt);
+    CHECK(rc.options.sentinel->password == "env-sentinel-pw");
+    CHECK(rc.options.sentinel->user == "watcher");
+    CHECK(rc.sentinel_password_source == "SESSIONCTL_SENTINEL_PASSWORD");
+    CHECK(rc.options.password == "data-pw");
+    TempFile file("file-sentinel-pw\n");
+    g.sentinel_password_file = file.path;
+    rc = sessionctl::resolve_connection(g, fake_env(env), no_prompt);
+    CHECK(rc.options.sentinel->password == "file-sentinel-pw");
+    CHECK(rc.sentinel_password_source == "--sentinel-password-file");
+    CHECK(rc.options.password == "data-pw");
+  }
+  SECTION("the data nodes' password sources do not reach the sentinels, nor the other way round") {
+    g.url = "redis+sentinel://s1/mymaster";
+    TempFile data("file-data-pw\n");
+    g.password_file = data.path;
+    auto rc = sessionctl::resolve_connection(g, fake_env({{"SESSIONCTL_SENTINEL_PASSWORD", "s-pw"}}), no_prompt);
+    CHECK(rc.options.password == "file-data-pw");
+    CHECK(rc.options.sentinel->password == "s-pw");
+    g.password_file.clear();
+    rc = sessionctl::resolve_connection(g, fake_env({{"SESSIONCTL_SENTINEL_PASSWORD", "s-pw"}}), no_prompt);
+    CHECK_FALSE(rc.options.password.has_value());
+  }
+  SECTION("--user and --db apply to the data nodes, --tls to both") {
+    g.user = "other";
+    g.db = 4;
+    g.tls = true;
+    auto rc = sessionctl::resolve_connection(g, fake_env({}), no_prompt);
+    CHECK(rc.options.user == "other");
+    CHECK(rc.options.db == 4);
+    CHECK(rc.options.scheme == Scheme::tls);
+    CHECK(rc.options.sentinel->user.empty());
+  }
+  SECTION("sentinel flags without a sentinel URL are a usage error; the variable alone is ignored") {
+    g.url = "redis://h";
+    CHECK_NOTHROW(sessionctl::resolve_connection(g, fake_env({{"SESSIONCTL_SENTINEL_PASSWORD", "x"}}), no_prompt));
+    g.sentinel_user = "watcher";
+    CHECK_THROWS_WITH(sessionctl::resolve_connection(g, fake_env({}), no_prompt),
+                      Catch::Matchers::Contains("--sentinel-user applies to sentinels only"));
+    g.sentinel_user.clear();
+    TempFile file("pw\n");
+    g.sentinel_password_file = file.path;
+    CHECK_THROWS_AS(sessionctl::resolve_connection(g, fake_env({}), no_prompt), UsageError);
+  }
+  SECTION("an empty sentinel password file is refused") {
+    TempFile empty("");
+    g.sentinel_password_file = empty.path;
+    CHECK_THROWS_AS(sessionctl::resolve_connection(g, fake_env({}), no_prompt), UsageError);
+  }
+}

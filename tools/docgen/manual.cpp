@@ -59,39 +59,43 @@ std::vector<std::string> split_lines(const std::string& text) {
 std::string code(ExitCode c) { return std::to_string(static_cast<int>(c)); }
 
 Section exit_status() {
-  return {"EXIT STATUS",
-          {
-              item(code(ExitCode::ok), "Success."),
-              item(code(ExitCode::check_failed),
-                   "A check failed (`doctor` found a problem), or some of the items a command worked on failed. An "
-                   "error reply from the server that none of the codes below names also exits 1, and so does "
-                   "output that could not be written (a full disk, a closed standard output): `sessionctl: error: "
-                   "cannot write to standard output: ...`, and the command stops at that write."),
-              item(code(ExitCode::usage),
-                   "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
-                   "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
-                   "needs confirmation and there is no terminal to ask on, or to read one node of a Redis Cluster "
-                   "(`cluster_enabled:1`) as if it were the whole store: see `--single-node`."),
-              item(code(ExitCode::connect),
-                   "Cannot connect: the server refused or did not answer, the host name did not resolve, the TLS "
-                   "handshake or certificate check failed, or a connect or command timeout expired "
-                   "(`--connect-timeout`, `--timeout`). Also a server that answers but cannot serve now: still "
-                   "loading its data (`LOADING`), busy running a script (`BUSY`), a replica cut off from its master "
-                   "(`MASTERDOWN`), a cluster that is down (`CLUSTERDOWN`, `TRYAGAIN`), or one that refuses clients "
-                   "(`ERR max number of clients reached`, `DENIED` in protected mode). These stop a command whenever "
-                   "they come, also in the middle of a scan: they are never taken for one key's data."),
-              item(code(ExitCode::auth),
-                   "Authentication or permission: the server answered `WRONGPASS`, `NOAUTH` or `NOPERM`. Check the "
-                   "password source (see ENVIRONMENT) and the ACL user's permissions."),
-              item(code(ExitCode::not_found),
-                   "The named session does not exist (for example `inspect` with an id no "
-                   "profile has); the error suggests close matches."),
-              item(code(ExitCode::interrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM."),
-              para("Every error is one line on standard error, `sessionctl: error: ...`, naming what to do next."),
-              para("A reader that stops reading (`sessionctl list | head -1`) is not an error: at the first write "
-                   "after the pipe closed, sessionctl stops the scan and exits quietly with 0, as ripgrep does, so "
-                   "the rest of the keyspace is not read. `doctor` keeps its verdict: 1 when it found problems."),
-          }};
+  return {
+      "EXIT STATUS",
+      {
+          item(code(ExitCode::ok), "Success."),
+          item(code(ExitCode::check_failed),
+               "A check failed (`doctor` found a problem), or some of the items a command worked on failed. An "
+               "error reply from the server that none of the codes below names also exits 1, and so does "
+               "output that could not be written (a full disk, a closed standard output): `sessionctl: error: "
+               "cannot write to standard output: ...`, and the command stops at that write."),
+          item(
+              code(ExitCode::usage),
+              "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
+              "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
+              "needs confirmation and there is no terminal to ask on, or to read one node of a Redis Cluster "
+              "(`cluster_enabled:1`) as if it were the whole store: see `--single-node`. Behind sentinels: no sentinel "
+              "knows the master's name (see SENTINEL)."),
+          item(code(ExitCode::connect),
+               "Cannot connect: the server refused or did not answer, the host name did not resolve, the TLS "
+               "handshake or certificate check failed, or a connect or command timeout expired "
+               "(`--connect-timeout`, `--timeout`), no sentinel could be reached, or the primary the sentinels name is "
+               "not the primary yet (a failover under way). Also a server that answers but cannot serve now: still "
+               "loading its data (`LOADING`), busy running a script (`BUSY`), a replica cut off from its master "
+               "(`MASTERDOWN`), a cluster that is down (`CLUSTERDOWN`, `TRYAGAIN`), or one that refuses clients "
+               "(`ERR max number of clients reached`, `DENIED` in protected mode). These stop a command whenever "
+               "they come, also in the middle of a scan: they are never taken for one key's data."),
+          item(code(ExitCode::auth),
+               "Authentication or permission: the server answered `WRONGPASS`, `NOAUTH` or `NOPERM`. Check the "
+               "password source (see ENVIRONMENT) and the ACL user's permissions."),
+          item(code(ExitCode::not_found),
+               "The named session does not exist (for example `inspect` with an id no "
+               "profile has); the error suggests close matches."),
+          item(code(ExitCode::interrupted), "Interrupted by SIGINT (Ctrl-C) or SIGTERM."),
+          para("Every error is one line on standard error, `sessionctl: error: ...`, naming what to do next."),
+          para("A reader that stops reading (`sessionctl list | head -1`) is not an error: at the first write "
+               "after the pipe closed, sessionctl stops the scan and exits quietly with 0, as ripgrep does, so "
+               "the rest of the keyspace is not read. `doctor` keeps its verdict: 1 when it found problems."),
+      }};
 }
 
 Section environment() {
@@ -110,6 +114,9 @@ Section environment() {
                    "The password, when no flag and no URL gives one (the variable redis-cli "
                    "reads)."),
               item("`REDIS_PASSWORD`", "The password, when nothing above gives one."),
+              item("`SESSIONCTL_SENTINEL_PASSWORD`",
+                   "The sentinels' password for a `redis+sentinel://` URL, when `--sentinel-password-file` is not "
+                   "given (see SENTINEL). Never the data nodes' password, and ignored for other URLs."),
               item("`NO_COLOR`",
                    "When set to anything but the empty string, no colour is used, as with "
                    "`--no-color`."),
@@ -139,6 +146,50 @@ Section environment() {
                    "rather than report a part of the store as the whole. `--single-node` reads that one node anyway, "
                    "as a store of its own. When the user may not run `INFO`, the node cannot be recognised and is "
                    "read as a single server."),
+          }};
+}
+
+Section sentinel() {
+  return {"SENTINEL",
+          {
+              para("With Redis Sentinel, the URL names the sentinels and the master's name instead of a server:"),
+              example({"redis+sentinel://[user[:password]@]host:port[,host:port...]/master-name[/db]"}),
+              para("or `rediss+sentinel://...` for TLS to the sentinels and the data nodes alike (the TLS flags "
+                   "apply to both; `--tls` upgrades a `redis+sentinel://` URL). A sentinel's port defaults to 26379. "
+                   "Every command works as it does on a single server, on the primary the sentinels name:"),
+              example({"sessionctl -u 'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/sessions' status"}),
+              subsection("Credentials"),
+              para("The user and password in the URL, `--user`, `--password-file`, `--askpass`, `REDISCLI_AUTH` and "
+                   "`REDIS_PASSWORD` are the data nodes' (the primary's). Sentinels often run without a password, "
+                   "or with another one: without `--sentinel-password-file` or `SESSIONCTL_SENTINEL_PASSWORD` they "
+                   "are asked with none, and `--sentinel-user` names their ACL user. A sentinel that answers "
+                   "`NOAUTH` exits 4 with a line saying to give `--sentinel-password-file` or "
+                   "`SESSIONCTL_SENTINEL_PASSWORD`."),
+              subsection("Finding the primary"),
+              para("The sentinels are asked in the URL's order (`SENTINEL GET-MASTER-ADDR-BY-NAME`), each within "
+                   "`--connect-timeout`, and the first that names the master wins: a dead sentinel first in the "
+                   "list costs one refused connection, or one connect timeout when its host does not answer. The "
+                   "primary it names must answer `ROLE` with `master`. While a failover is under way it may still "
+                   "be a replica, or not answer: the sentinels are asked again, with a short back-off, for about "
+                   "the connect timeout, and then the command exits 3 saying so."),
+              para("When no sentinel knows the master's name, the command exits 2 naming the sentinels that "
+                   "answered; when none can be reached, it exits 3 naming each and why. A URL that names a data "
+                   "node instead of a sentinel exits 2."),
+              subsection("Failover"),
+              para("Every command asks the sentinels afresh, so the command after a failover finds the new "
+                   "primary. A command that is running when the primary goes away fails with exit 3, because its "
+                   "connection is lost (the sentinels close the clients of a server they turn into a replica, or the "
+                   "server is gone), and is not retried: run it again."),
+              subsection("What status and doctor show"),
+              para("`status` shows the master's name, the primary and which sentinel named it, the sentinels known "
+                   "to that sentinel, how many of them are up and the quorum, the replicas the sentinels know and "
+                   "the sentinels in the URL that did not answer; in JSON the `sentinel` object carries "
+                   "`master_name`, `primary`, `answered_by`, `sentinels`, `unreachable`, `known_sentinels`, "
+                   "`reachable_sentinels`, `quorum` and `known_replicas` (`null` for a count the sentinel did not "
+                   "give, and `sentinel` is `null` without sentinels). `doctor` reports `sentinel_quorum` when "
+                   "fewer sentinels are up than the quorum or the majority a failover needs, `sentinel_no_replica` "
+                   "when the sentinels know no replica to promote, and `sentinel_unreachable` for sentinels in the "
+                   "URL that did not answer."),
           }};
 }
 
@@ -539,8 +590,8 @@ Section description(const Facts& facts) {
 }
 
 std::vector<Section> trailing_sections(const Facts& facts) {
-  return {exit_status(), environment(),   output(), pii_masking(), read_only(facts),
-          profiles(),    profiles_file(), files(),  see_also()};
+  return {exit_status(),    environment(), sentinel(),      output(), pii_masking(),
+          read_only(facts), profiles(),    profiles_file(), files(),  see_also()};
 }
 
 }  // namespace sessionctl::cli::manual
