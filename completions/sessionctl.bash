@@ -60,7 +60,7 @@ _sessionctl() {
     esac
 
     if [[ $cur == -* ]]; then
-        local flags='-u --url --user --password-file --askpass --sentinel-user --sentinel-password-file --db --tls --cacert --cacertdir --cert --key --sni --insecure --connect-timeout --timeout --single-node -o --output --profile --profiles-file --reveal -q --quiet --no-color'
+        local flags='-u --url --user --password-file --askpass --sentinel-user --sentinel-password-file --db --tls --cacert --cacertdir --cert --key --sni --insecure --connect-timeout --timeout --single-node --replicas -o --output --profile --profiles-file --reveal -q --quiet --no-color'
         case "$cmd" in
             "") flags+=' -h --help --version' ;;
             status) flags+=' -h --help' ;;

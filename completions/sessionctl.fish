@@ -34,6 +34,7 @@ complete -c sessionctl -l insecure -d 'do not verify the server certificate or h
 complete -c sessionctl -l connect-timeout -x -d 'give up connecting after DURATION (default 5s)'
 complete -c sessionctl -l timeout -x -d 'give up when the server is silent for DURATION during a command (default 30s)'
 complete -c sessionctl -l single-node -d 'read a Redis Cluster node as if it held the whole store (only its share of the sessions)'
+complete -c sessionctl -l replicas -d 'in a Redis Cluster, read from the replicas (READONLY) to spare the primaries'
 complete -c sessionctl -s o -l output -x -a 'table json jsonl' -d 'output format: table, json or jsonl'
 complete -c sessionctl -l profile -x -a 'btrix openvaa channels telegram trt' -d 'only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one'
 complete -c sessionctl -l profiles-file -r -F -d 'load custom profiles from a JSON file'

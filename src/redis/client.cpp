@@ -87,7 +87,7 @@ class SingleNodeClient : public Client {
 
   std::vector<Reply> run(const CommandBuffer& commands) override { return conn_.pipeline(commands); }
 
-  std::vector<NodeReply> each_node(const Command& command) override {
+  std::vector<NodeReply> each_node(const Command& command, NodeSet /*nodes*/) override {
     return {NodeReply{endpoint(conn_.options()), conn_.command(command)}};
   }
 

@@ -33,6 +33,8 @@ class KeyStream {
   virtual bool next(std::vector<std::string>& keys) = 0;
 };
 
+enum class NodeSet { primaries, all };
+
 // A reply from one server, for server-wide commands (INFO, CONFIG GET).
 struct NodeReply {
   std::string node;  // endpoint
@@ -94,8 +96,10 @@ class Client {
   virtual std::vector<Reply> run(const std::vector<Command>& commands) = 0;
   // The same for commands already serialised; the cheap path for big batches.
   virtual std::vector<Reply> run(const CommandBuffer& commands) = 0;
-  // Runs a server-wide command on every node that holds data.
-  virtual std::vector<NodeReply> each_node(const Command& command) = 0;
+  // Runs a server-wide command on every primary (the nodes whose data counts), or on every node including
+  // replicas (NodeSet::all); NodeReply::node is the endpoint Topology::nodes names. A node that cannot be
+  // reached gets an error reply ("ERR unreachable: …") rather than failing the call.
+  virtual std::vector<NodeReply> each_node(const Command& command, NodeSet nodes = NodeSet::primaries) = 0;
   // Asks the server(s) not to update LRU/LFU for our reads (CLIENT NO-TOUCH, Redis 7.2+); says why not when
   // it cannot. Throws when the connection itself is unusable (BUSY, LOADING).
   virtual NoTouch enable_no_touch() = 0;

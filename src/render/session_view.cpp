@@ -170,7 +170,7 @@ json session_detail_json(const Session& s, bool reveal) {
       kj["encoding"] = v["encoding"];
       if (v.contains("reason")) kj["reason"] = v["reason"];
       kj["value"] = v["value"];
-      if (k.value->total) {
+      if (k.value->total && *k.value->total > k.value->read_count()) {
         // Only a window of a big aggregate was read: how many items it holds and how many are not shown.
         kj["items_total"] = *k.value->total;
         kj["items_omitted"] = *k.value->total - k.value->read_count();

@@ -68,13 +68,11 @@ Section exit_status() {
                "error reply from the server that none of the codes below names also exits 1, and so does "
                "output that could not be written (a full disk, a closed standard output): `sessionctl: error: "
                "cannot write to standard output: ...`, and the command stops at that write."),
-          item(
-              code(ExitCode::usage),
-              "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
-              "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
-              "needs confirmation and there is no terminal to ask on, or to read one node of a Redis Cluster "
-              "(`cluster_enabled:1`) as if it were the whole store: see `--single-node`. Behind sentinels: no sentinel "
-              "knows the master's name (see SENTINEL)."),
+          item(code(ExitCode::usage),
+               "Usage error or bad input: an unknown command or flag, a malformed URL, duration or profiles file, "
+               "an unknown profile name, TLS flags without TLS. Also a refusal to act, for example when a change "
+               "needs confirmation and there is no terminal to ask on, or `--replicas` for a server that is not a "
+               "cluster node. Behind sentinels: no sentinel knows the master's name (see SENTINEL)."),
           item(code(ExitCode::connect),
                "Cannot connect: the server refused or did not answer, the host name did not resolve, the TLS "
                "handshake or certificate check failed, or a connect or command timeout expired "
@@ -140,13 +138,41 @@ Section environment() {
               para("`--askpass` asks on the terminal without echo. Ctrl-C at the prompt exits 130 without "
                    "connecting, and nothing typed is sent; an empty answer is no password (the URL's or the "
                    "environment's then applies, if any), never the empty password."),
-              subsection("Redis Cluster"),
-              para("sessionctl does not read a Redis Cluster yet. A cluster node (`INFO cluster` says "
-                   "`cluster_enabled:1`) holds only its share of the sessions, so every command refuses it (exit 2) "
-                   "rather than report a part of the store as the whole. `--single-node` reads that one node anyway, "
-                   "as a store of its own. When the user may not run `INFO`, the node cannot be recognised and is "
-                   "read as a single server."),
           }};
+}
+
+Section cluster() {
+  return {
+      "REDIS CLUSTER",
+      {
+          para("Point `--url` at any node of a Redis Cluster, primary or replica: sessionctl sees `cluster_enabled:1` "
+               "in `INFO cluster`, reads the slot map (`CLUSTER SLOTS`, checked against `CLUSTER NODES`) and from "
+               "then on talks to every primary. Nothing else changes: every command works as on one server. A "
+               "cluster has only db 0. When the user may not run `INFO`, the node cannot be recognised and is read "
+               "as a single server; `--single-node` reads one node alone on purpose (its share of the sessions)."),
+          para("Commands go to the primary that owns their key's slot (CRC16, `{hash tag}` respected), one "
+               "pipeline per primary, all primaries at once. `MOVED` re-reads the slot map and sends again, `ASK` is "
+               "followed with `ASKING`; `TRYAGAIN`, `CLUSTERDOWN` and a node that stops answering are retried with "
+               "a growing pause for up to `--timeout` (at least 5 s, at most 30 s: long enough for a replica to "
+               "take over), then the command fails with exit 3 naming the node. More than 16 redirects in a row "
+               "are a loop: exit 3."),
+          para("Listing reads every primary in parallel, slot by slot (`CLUSTER GETKEYSINSLOT`, a snapshot of one "
+               "slot), and checks each node's own view of its slots before and after every batch. A slot that "
+               "moved, was migrating or lost its node meanwhile is read again at the end from its owner, and while "
+               "it migrates from the importing node too, de-duplicated within that slot: no session is missed or "
+               "listed twice during a resharding or a failover. Keys a node still holds for slots it no longer "
+               "owns are never read. If a slot's node fails and no replica takes over within the time above, the "
+               "command ends with exit 3 naming the slots not read, after the sessions that were."),
+          para("A user who may not run `CLUSTER GETKEYSINSLOT` and `CLUSTER NODES` gets a `SCAN` of every "
+               "primary instead, kept to the slots each owns; if the slot map changed during it, the command ends "
+               "with exit 3 naming the slots that moved, because sessions in them may be missing or repeated. A "
+               "slot without any owner (cluster_state:fail) is exit 3 before anything is listed."),
+          para("`--replicas` reads key names and values from each primary's replica (`READONLY`) to spare the "
+               "primaries during big scans; stability is still judged by the primaries. Replicas may lag their "
+               "primary by a moment. `status` shows every node with its role, slots, keys and memory, and "
+               "`cluster_state`; `doctor` adds cluster risks: `cluster_state` not ok, slots not covered, a primary "
+               "without a replica, nodes that disagree on `maxmemory-policy` or persistence."),
+      }};
 }
 
 Section sentinel() {
@@ -590,8 +616,8 @@ Section description(const Facts& facts) {
 }
 
 std::vector<Section> trailing_sections(const Facts& facts) {
-  return {exit_status(),    environment(), sentinel(),      output(), pii_masking(),
-          read_only(facts), profiles(),    profiles_file(), files(),  see_also()};
+  return {exit_status(),    environment(), cluster(),       sentinel(), output(),  pii_masking(),
+          read_only(facts), profiles(),    profiles_file(), files(),    see_also()};
 }
 
 }  // namespace sessionctl::cli::manual

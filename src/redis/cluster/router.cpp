@@ -149,13 +149,43 @@ class ClusterClient : public Client {
     }
   }
 
-  std::vector<NodeReply> each_node(const Command& command) override {
-    const auto& primaries = view_.map.primaries();
-    std::vector<NodeReply> out(primaries.size());
-    std::vector<std::exception_ptr> errors(primaries.size());
-    parallel(primaries.size(), [&](std::size_t i) {
+  std::vector<NodeReply> each_node(const Command& command, NodeSet set) override {
+    std::vector<NodeAddress> targets;
+    std::vector<bool> replica;
+    for (const auto& p : view_.map.primaries()) {
+      targets.push_back(p.address);
+      replica.push_back(false);
+    }
+    if (set == NodeSet::all) {
+      for (const auto& p : view_.map.primaries())
+        for (const auto& r : p.replicas) {
+          targets.push_back(r);
+          replica.push_back(true);
+        }
+    }
+    std::vector<NodeReply> out(targets.size());
+    std::vector<std::exception_ptr> errors(targets.size());
+    // Connections open here, one after another (the pool is not thread-safe); then all nodes at once.
+    std::vector<Connection*> conns(targets.size(), nullptr);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      out[i].node = address_text(targets[i]);
       try {
-        out[i] = NodeReply{address_text(primaries[i].address), pool_.get(primaries[i].address).command(command)};
+        conns[i] = &pool_.get(targets[i], replica[i]);
+      } catch (const AuthError&) {
+        throw;
+      } catch (const ConnectionError& e) {
+        pool_.drop(targets[i]);
+        out[i].reply = Reply{Reply::Type::error, fmt::format("ERR unreachable: {}", e.what()), 0, {}};
+      }
+    }
+    parallel(targets.size(), [&](std::size_t i) {
+      if (conns[i] == nullptr) return;
+      try {
+        out[i].reply = conns[i]->command(command);
+      } catch (const AuthError&) {
+        errors[i] = std::current_exception();
+      } catch (const ConnectionError& e) {
+        out[i].reply = Reply{Reply::Type::error, fmt::format("ERR unreachable: {}", e.what()), 0, {}};
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -315,10 +345,22 @@ class ClusterClient : public Client {
         g.command_of_reply.push_back(i);
       }
     }
+    // Connections open one after another (the pool is not thread-safe), then every node's pipeline runs at once.
+    std::vector<Connection*> conns(groups.size(), nullptr);
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      try {
+        conns[i] = &pool_.get(groups[i].node, groups[i].replica);
+      } catch (const AuthError&) {
+        throw;
+      } catch (const ConnectionError& e) {
+        groups[i].failure = fmt::format("{}: {}", address_text(groups[i].node), e.what());
+      }
+    }
     parallel(groups.size(), [&](std::size_t i) {
       Group& g = groups[i];
+      if (conns[i] == nullptr) return;
       try {
-        g.replies = pool_.get(g.node, g.replica).pipeline(g.buffer);
+        g.replies = conns[i]->pipeline(g.buffer);
       } catch (const AuthError&) {
         g.error = std::current_exception();
       } catch (const ConnectionError& e) {
