@@ -22,6 +22,12 @@ constexpr int kMaxRedirects = 16;                             // per batch: a lo
 constexpr std::size_t kPipelineChunk = 8192;                  // commands per write, as for one server
 constexpr auto kUnavailableBudget = std::chrono::seconds(5);  // TRYAGAIN / CLUSTERDOWN back-off in total
 
+bool iequals(std::string_view a, std::string_view upper) {
+  return a.size() == upper.size() && std::equal(a.begin(), a.end(), upper.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) == y;
+         });
+}
+
 // Commands that only read, which --replicas may send to a replica.
 bool read_only(std::string_view name) {
   static constexpr std::string_view kRead[] = {
@@ -30,24 +36,19 @@ bool read_only(std::string_view name) {
       "LINDEX",        "SMEMBERS",  "SCARD",  "SSCAN", "SISMEMBER",   "ZRANGE",     "ZCARD",  "ZSCAN",  "ZSCORE",
       "ZRANGEBYSCORE", "ZREVRANGE", "ZCOUNT", "DUMP",  "PEXPIRETIME", "EXPIRETIME", "MGET",   "XRANGE", "XLEN"};
   for (auto r : kRead)
-    if (name.size() == r.size() && std::equal(name.begin(), name.end(), r.begin(), [](char a, char b) {
-          return std::toupper(static_cast<unsigned char>(a)) == b;
-        }))
-      return true;
+    if (iequals(name, r)) return true;
   return false;
 }
 
-std::string name_of(const CommandBuffer& buffer, std::size_t i) {
+// The command's name as sent ("*N\r\n$L\r\nNAME\r\n…"), without copying it.
+std::string_view name_of(const CommandBuffer& buffer, std::size_t i) {
   std::string_view bytes = buffer.command_bytes(i);
-  // "*N\r\n$L\r\nNAME\r\n"
   auto p = bytes.find("\r\n$");
   if (p == std::string_view::npos) return {};
   auto start = bytes.find("\r\n", p + 3);
   if (start == std::string_view::npos) return {};
   auto end = bytes.find("\r\n", start + 2);
-  std::string out(bytes.substr(start + 2, end - start - 2));
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+  return bytes.substr(start + 2, end - start - 2);
 }
 
 // Commands that travel together to one node: one command, or WATCH … MULTI … EXEC.
@@ -57,13 +58,18 @@ struct Unit {
   bool reads_only = true;
 };
 
-std::vector<Unit> units_of(const CommandBuffer& buffer) {
+std::vector<Unit> units_of(const CommandBuffer& buffer, bool need_read_only) {
   std::vector<Unit> out;
+  out.reserve(buffer.size());
   bool open = false;  // inside WATCH/MULTI … EXEC
   for (std::size_t i = 0; i < buffer.size(); ++i) {
-    const std::string name = name_of(buffer, i);
-    const bool starts = name == "WATCH" || name == "MULTI";
-    const bool ends = name == "EXEC" || name == "DISCARD" || (name == "UNWATCH" && open);
+    const std::string_view name = name_of(buffer, i);
+    // Only names starting W, M, E, D or U can open or close a transaction: skip the rest cheaply.
+    const char first = name.empty() ? '\0' : static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+    const bool maybe_tx = first == 'W' || first == 'M' || first == 'E' || first == 'D' || first == 'U';
+    const bool starts = maybe_tx && (iequals(name, "WATCH") || iequals(name, "MULTI"));
+    const bool ends =
+        maybe_tx && (iequals(name, "EXEC") || iequals(name, "DISCARD") || (open && iequals(name, "UNWATCH")));
     if (!open) {
       out.push_back(Unit{i, i, std::nullopt, true});
       open = starts;
@@ -73,8 +79,7 @@ std::vector<Unit> units_of(const CommandBuffer& buffer) {
     }
     Unit& u = out.back();
     if (!u.slot) u.slot = command_slot(buffer, i);
-    if (!read_only(name) && name != "WATCH" && name != "MULTI" && name != "EXEC") u.reads_only = false;
-    if (name == "MULTI" || name == "WATCH") u.reads_only = false;
+    if (starts || (need_read_only && !ends && !read_only(name))) u.reads_only = false;
   }
   return out;
 }
@@ -114,7 +119,7 @@ class ClusterClient : public Client {
 
   std::vector<Reply> run(const CommandBuffer& commands) override {
     std::vector<Reply> out(commands.size());
-    std::vector<Unit> pending = units_of(commands);
+    std::vector<Unit> pending = units_of(commands, pool_.seed().read_replicas);
     std::vector<std::optional<Redirect>> asks(pending.size());
     const Clock::time_point start = Clock::now();
     std::string last_problem;
@@ -137,7 +142,9 @@ class ClusterClient : public Client {
         asks.push_back(why == Retry::ask ? pending_ask_[unit.first] : std::nullopt);
       }
       if (wait) {
-        if (Clock::now() - start > budget()) {
+        // A failed primary without a replica comes back only by a restart: wait briefly, not a failover's time.
+        bool replaceable = !failed_without_replica_;
+        if (Clock::now() - start > (replaceable ? budget() : std::chrono::milliseconds(2000))) {
           throw ConnectionError(
               fmt::format("the cluster could not serve the request ({}); check `redis-cli -h "
                           "HOST -p PORT CLUSTER INFO` on that node",
@@ -371,10 +378,14 @@ class ClusterClient : public Client {
     });
     std::vector<Retry> why(units.size(), Retry::none);
     pending_ask_.clear();
+    failed_without_replica_ = false;
     for (auto& g : groups) {
       if (g.error) std::rethrow_exception(g.error);
       if (!g.failure.empty()) {
         pool_.drop(g.node);
+        const int index = view_.map.find(g.node.host, g.node.port);
+        if (index >= 0 && view_.map.primaries()[static_cast<std::size_t>(index)].replicas.empty())
+          failed_without_replica_ = true;
         last_problem = g.failure;
         for (std::size_t k = 0; k < g.unit_of_reply.size(); ++k)
           if (g.unit_of_reply[k] != kAsking) why[g.unit_of_reply[k]] = Retry::failed;
@@ -415,6 +426,7 @@ class ClusterClient : public Client {
   ClusterView view_;
   std::string cluster_state_;
   bool no_touch_on_ = false;
+  bool failed_without_replica_ = false;                         // the last dispatch lost a primary that has no replica
   std::map<std::size_t, std::optional<Redirect>> pending_ask_;  // first command index → where to ASK
 };
 

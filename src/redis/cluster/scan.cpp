@@ -24,6 +24,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kSlotReadCap = 100000;
 constexpr int kRedoRounds = 60;
 constexpr std::size_t kRedoChunk = 64;  // slots re-read per next() call
+// How long slots whose node failed and has no replica are waited for (a quick restart), instead of the
+// failover budget.
+constexpr auto kRestartWait = std::chrono::seconds(2);
 
 // What one node says of itself: the slots it owns and the ones it is migrating away.
 struct OwnView {
@@ -60,7 +63,7 @@ Command getkeys(int slot, std::size_t cap) {
 class ClusterKeyStream : public KeyStream {
  public:
   ClusterKeyStream(const ConnectionOptions& seed, const ClusterView& view, ScanRequest request, bool no_touch)
-      : pool_(seed), view_(view), request_(std::move(request)), queue_(view.map.primaries().size() * 2 + 2) {
+      : pool_(seed), view_(view), request_(std::move(request)), queue_(2) {
     if (no_touch) pool_.set_on_connect({"CLIENT", "NO-TOUCH", "ON"});
     const auto unserved = view_.map.uncovered();
     if (!unserved.empty()) {
@@ -93,6 +96,8 @@ class ClusterKeyStream : public KeyStream {
     if (!slot_mode_) {
       for (auto& w : workers_) w->slots.clear();
     }
+    // The stream's batches together are about one SCAN COUNT, so memory is what one server's scan takes.
+    batch_target_ = std::max<std::size_t>(1000, request_.count / std::max<std::size_t>(1, workers_.size()));
     running_ = workers_.size();
     if (workers_.empty()) queue_.close();
     for (auto& w : workers_) {
@@ -123,7 +128,8 @@ class ClusterKeyStream : public KeyStream {
       if (!slot_mode_) finish_scan_mode();
       std::sort(redo_.begin(), redo_.end());
       redo_.erase(std::unique(redo_.begin(), redo_.end()), redo_.end());
-      redo_deadline_ = Clock::now() + failover_budget();
+      redo_started_ = Clock::now();
+      redo_deadline_ = redo_started_ + failover_budget();
     }
     if (!redo_.empty()) {
       keys.clear();
@@ -262,7 +268,7 @@ class ClusterKeyStream : public KeyStream {
       keys_per_slot =
           std::max(1.0, 0.5 * keys_per_slot + 0.5 * static_cast<double>(total) / static_cast<double>(batch.size()));
       before = after;
-      if (out.size() >= request_.count || pos >= w.slots.size()) {
+      if (out.size() >= batch_target_ || pos >= w.slots.size()) {
         if (!queue_.push(std::move(out))) return;
         out.clear();
         w.pushed_upto = pos;
@@ -401,7 +407,14 @@ class ClusterKeyStream : public KeyStream {
       }
       redo_ = std::move(left);
       if (done > 0 || redo_.empty()) return;
-      if (Clock::now() > redo_deadline_ || round >= kRedoRounds) {
+      // A node without a replica cannot be replaced by a failover: only a restart brings its slots back.
+      bool replaceable = false;
+      for (int slot : redo_) {
+        const int o = view_.map.owner(slot);
+        replaceable = replaceable || (o >= 0 && !view_.map.primaries()[static_cast<std::size_t>(o)].replicas.empty());
+      }
+      const bool gave_up = !replaceable && Clock::now() > redo_started_ + kRestartWait;
+      if (gave_up || Clock::now() > redo_deadline_ || round >= kRedoRounds) {
         std::string why = last_failure_;
         for (const auto& f : failures_) why += (why.empty() ? "" : "; ") + f;
         throw ConnectionError(
@@ -448,6 +461,7 @@ class ClusterKeyStream : public KeyStream {
   BoundedQueue<std::vector<std::string>> queue_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<std::size_t> running_{0};
+  std::size_t batch_target_ = 10000;  // keys per batch a worker hands on
   bool slot_mode_ = true;
   bool joined_ = false;
   std::mutex mu_;
@@ -456,7 +470,7 @@ class ClusterKeyStream : public KeyStream {
   std::vector<int> big_;
   std::vector<std::string> failures_;
   std::string last_failure_;
-  Clock::time_point redo_deadline_;
+  Clock::time_point redo_started_, redo_deadline_;
 };
 
 }  // namespace

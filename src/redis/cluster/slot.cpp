@@ -1,8 +1,10 @@
 #include "redis/cluster/slot.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <iterator>
 #include <string>
 
 namespace sessionctl::redis::cluster {
@@ -68,27 +70,28 @@ int key_slot(std::string_view key) {
 }
 
 std::optional<std::size_t> key_index(std::string_view name, std::string_view second_arg, std::size_t argc) {
+  // Sorted, upper case: a binary search per command (this runs for every command of every batch).
   static constexpr std::string_view kKeyless[] = {
-      "INFO",      "CONFIG", "PING",     "CLIENT",   "CLUSTER",  "DBSIZE",   "ROLE",      "COMMAND",   "ACL",
-      "SCAN",      "TIME",   "LASTSAVE", "SLOWLOG",  "LATENCY",  "READONLY", "READWRITE", "ASKING",    "AUTH",
-      "SELECT",    "HELLO",  "SCRIPT",   "FUNCTION", "FLUSHALL", "FLUSHDB",  "SAVE",      "BGSAVE",    "BGREWRITEAOF",
-      "DEBUG",     "WAIT",   "MULTI",    "EXEC",     "DISCARD",  "UNWATCH",  "ECHO",      "SHUTDOWN",  "SENTINEL",
-      "RANDOMKEY", "SWAPDB", "MONITOR",  "PUBLISH",  "QUIT",     "RESET",    "FAILOVER",  "REPLICAOF", "SLAVEOF",
-      "MODULE",    "LOLWUT", "PSYNC",    "SYNC",     "KEYS",     "WAITAOF"};
-  for (auto k : kKeyless)
-    if (iequals(name, k)) {
-      // MEMORY and OBJECT are below; SCRIPT, FUNCTION… have no keys.
-      return std::nullopt;
-    }
-  if (iequals(name, "MEMORY")) {
+      "ACL",    "ASKING", "AUTH",    "BGREWRITEAOF", "BGSAVE",    "CLIENT",   "CLUSTER",   "COMMAND",   "CONFIG",
+      "DBSIZE", "DEBUG",  "DISCARD", "ECHO",         "EXEC",      "FAILOVER", "FLUSHALL",  "FLUSHDB",   "FUNCTION",
+      "HELLO",  "INFO",   "KEYS",    "LASTSAVE",     "LATENCY",   "LOLWUT",   "MODULE",    "MONITOR",   "MULTI",
+      "PING",   "PSYNC",  "PUBLISH", "QUIT",         "RANDOMKEY", "READONLY", "READWRITE", "REPLICAOF", "RESET",
+      "ROLE",   "SAVE",   "SCAN",    "SCRIPT",       "SELECT",    "SENTINEL", "SHUTDOWN",  "SLAVEOF",   "SLOWLOG",
+      "SWAPDB", "SYNC",   "TIME",    "UNWATCH",      "WAIT",      "WAITAOF"};
+  char upper[24];
+  if (name.empty() || name.size() > sizeof upper) return argc >= 2 ? std::optional<std::size_t>(1) : std::nullopt;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+  const std::string_view up(upper, name.size());
+  if (std::binary_search(std::begin(kKeyless), std::end(kKeyless), up)) return std::nullopt;
+  if (up == "MEMORY") {
     if (iequals(second_arg, "USAGE") && argc > 2) return 2;
     return std::nullopt;
   }
-  if (iequals(name, "OBJECT") || iequals(name, "XINFO")) return argc > 2 ? std::optional<std::size_t>(2) : std::nullopt;
-  if (iequals(name, "EVAL") || iequals(name, "EVALSHA") || iequals(name, "EVAL_RO") || iequals(name, "EVALSHA_RO") ||
-      iequals(name, "FCALL") || iequals(name, "FCALL_RO")) {
-    if (second_arg.empty() || argc < 4) return std::nullopt;
-    // The key count is the third argument; a script with keys names its first key fourth.
+  if (up == "OBJECT" || up == "XINFO") return argc > 2 ? std::optional<std::size_t>(2) : std::nullopt;
+  if (up == "EVAL" || up == "EVALSHA" || up == "EVAL_RO" || up == "EVALSHA_RO" || up == "FCALL" || up == "FCALL_RO") {
+    // The key count is the second argument; a script with keys names its first key third.
+    if (argc < 4) return std::nullopt;
     return 3;
   }
   if (argc < 2) return std::nullopt;
