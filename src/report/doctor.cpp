@@ -1,6 +1,7 @@
 #include "report/doctor.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -161,6 +162,173 @@ std::vector<Finding> sentinel_findings(const redis::SentinelView& v) {
   return out;
 }
 
+// "0-99, 200" for the slots no reachable primary owns, from the owned ranges.
+std::vector<std::pair<int, int>> uncovered_slots(const ClusterStatus& c) {
+  std::vector<bool> owned(16384, false);
+  for (const auto& n : c.nodes) {
+    if (n.role != "primary" || !n.reachable) continue;
+    for (const auto& [lo, hi] : n.slots) {
+      for (int slot = std::max(lo, 0); slot <= std::min(hi, 16383); ++slot)
+        owned[static_cast<std::size_t>(slot)] = true;
+    }
+  }
+  std::vector<std::pair<int, int>> out;
+  for (int slot = 0; slot < 16384; ++slot) {
+    if (owned[static_cast<std::size_t>(slot)]) continue;
+    if (!out.empty() && out.back().second == slot - 1) {
+      out.back().second = slot;
+    } else {
+      out.emplace_back(slot, slot);
+    }
+  }
+  return out;
+}
+
+std::string ranges_text(const std::vector<std::pair<int, int>>& ranges) {
+  std::string out;
+  for (const auto& [lo, hi] : ranges) {
+    out += (out.empty() ? "" : ", ") + (lo == hi ? std::to_string(lo) : fmt::format("{}-{}", lo, hi));
+  }
+  return out;
+}
+
+// The first reachable node: where to point redis-cli for the cluster as a whole.
+std::string any_reachable(const ClusterStatus& c) {
+  for (const auto& n : c.nodes) {
+    if (n.reachable) return n.endpoint;
+  }
+  return c.nodes.empty() ? "HOST:PORT" : c.nodes.front().endpoint;
+}
+
+// Nodes grouped by a setting's value ("volatile-lru on a:1, b:2; allkeys-lru on c:3"); `value` returns
+// nullopt for a node whose setting is unknown, which is left out.
+template <typename ValueOf>
+std::vector<std::pair<std::string, std::vector<std::string>>> group_nodes(const ClusterStatus& c, ValueOf value) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  for (const auto& n : c.nodes) {
+    if (!n.reachable) continue;
+    const std::optional<std::string> v = value(n);
+    if (!v) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == *v; });
+    if (it == groups.end()) {
+      groups.push_back({*v, {n.endpoint}});
+    } else {
+      it->second.push_back(n.endpoint);
+    }
+  }
+  // The most common value first: the others are the odd ones out.
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  return groups;
+}
+
+std::string groups_text(const std::vector<std::pair<std::string, std::vector<std::string>>>& groups) {
+  std::string out;
+  for (const auto& [value, nodes] : groups) {
+    out += (out.empty() ? "" : "; ") + fmt::format("{} on {}", value, fmt::join(nodes, ", "));
+  }
+  return out;
+}
+
+// Risks of the cluster as a whole: its state, its slots, its replicas, settings that differ between nodes.
+std::vector<Finding> cluster_findings(const ClusterStatus& c) {
+  std::vector<Finding> out;
+  const std::string seed = any_reachable(c);
+  if (c.state != "ok") {
+    out.push_back({Severity::error,
+                   "cluster_state",
+                   "",
+                   fmt::format("cluster_state is {}: the cluster refuses commands (CLUSTERDOWN) and the app cannot "
+                               "read or write sessions",
+                               c.state.empty() ? "unknown" : c.state),
+                   fmt::format("redis-cli --cluster check {}", seed),
+                   1,
+                   {},
+                   "shows which slots or nodes are at fault; 'redis-cli --cluster fix' repairs slot ownership"});
+  }
+  if (const auto holes = uncovered_slots(c); !holes.empty()) {
+    long long n = 0;
+    for (const auto& [lo, hi] : holes) n += hi - lo + 1;
+    out.push_back({Severity::error,
+                   "slots_uncovered",
+                   "",
+                   fmt::format("{} served by no reachable primary ({}): sessions hashed there cannot be read or "
+                               "written",
+                               count_of(n, "slot is", "slots are"), ranges_text(holes)),
+                   fmt::format("redis-cli --cluster fix {}", seed),
+                   n,
+                   {},
+                   "or CLUSTER ADDSLOTSRANGE on a primary; start a failed primary again first if it owned them"});
+  }
+  std::vector<std::string> lonely;
+  for (const auto& p : c.nodes) {
+    if (p.role != "primary" || p.slots.empty()) continue;
+    const bool replicated = std::any_of(c.nodes.begin(), c.nodes.end(), [&](const NodeStatus& r) {
+      return r.role == "replica" && r.reachable && !p.id.empty() && r.primary_id == p.id;
+    });
+    if (!replicated) lonely.push_back(p.endpoint);
+  }
+  if (!lonely.empty()) {
+    const auto* first = &*std::find_if(c.nodes.begin(), c.nodes.end(),
+                                       [&](const NodeStatus& n) { return n.endpoint == lonely.front(); });
+    out.push_back(
+        {Severity::warning, "primary_without_replica", "",
+         fmt::format("{} without a replica: if one fails, its slots and their sessions are unavailable",
+                     count_of(static_cast<long long>(lonely.size()), "primary", "primaries")),
+         fmt::format("redis-cli -h HOST -p PORT CLUSTER REPLICATE {}", first->id.empty() ? "NODE-ID" : first->id),
+         static_cast<long long>(lonely.size()), lonely,
+         fmt::format("HOST and PORT of an empty node joined with 'redis-cli --cluster add-node HOST:PORT {}'; "
+                     "repeat for each primary named",
+                     first->endpoint)});
+  }
+  const auto policies = group_nodes(c, [](const NodeStatus& n) -> std::optional<std::string> {
+    if (!n.info_known || n.maxmemory_policy.empty()) return std::nullopt;
+    return n.maxmemory_policy;
+  });
+  if (policies.size() > 1) {
+    std::vector<std::string> odd;
+    for (std::size_t i = 1; i < policies.size(); ++i)
+      odd.insert(odd.end(), policies[i].second.begin(), policies[i].second.end());
+    out.push_back({Severity::warning, "maxmemory_policy_differs", "",
+                   fmt::format("nodes disagree on maxmemory-policy ({}): sessions are evicted differently depending "
+                               "on their slot, and a failover changes the policy",
+                               groups_text(policies)),
+                   fmt::format("{} CONFIG SET maxmemory-policy {}", redis_cli_at(odd.front()), policies.front().first),
+                   static_cast<long long>(odd.size()), odd, "on each node named, then CONFIG REWRITE to keep it"});
+  }
+  const auto persistence = group_nodes(c, [](const NodeStatus& n) -> std::optional<std::string> {
+    if (!n.info_known || !n.aof_enabled) return std::nullopt;
+    std::string v = *n.aof_enabled ? "AOF on" : "AOF off";
+    if (n.rdb_save_known) v += n.rdb_save.empty() ? ", RDB off" : ", RDB on";
+    return v;
+  });
+  if (persistence.size() > 1) {
+    std::vector<std::string> odd;
+    for (std::size_t i = 1; i < persistence.size(); ++i) {
+      odd.insert(odd.end(), persistence[i].second.begin(), persistence[i].second.end());
+    }
+    out.push_back({Severity::warning, "persistence_differs", "",
+                   fmt::format("nodes disagree on persistence ({}): a restart loses the sessions of some slots only",
+                               groups_text(persistence)),
+                   fmt::format("{} CONFIG SET appendonly yes", redis_cli_at(odd.front())),
+                   static_cast<long long>(odd.size()), odd,
+                   "on each node named, as the others are set; then CONFIG REWRITE to keep it"});
+  }
+  std::vector<std::string> down;
+  for (const auto& n : c.nodes) {
+    if (!n.reachable) down.push_back(n.endpoint);
+  }
+  if (!down.empty()) {
+    out.push_back({Severity::error, "cluster_node_unreachable", "",
+                   fmt::format("{} of the cluster could not be reached: its figures are missing and its slots may "
+                               "be unserved",
+                               count_of(static_cast<long long>(down.size()), "node")),
+                   fmt::format("{} PING", redis_cli_at(down.front())), static_cast<long long>(down.size()), down,
+                   "start it again; 'redis-cli --cluster check' shows how the others see it"});
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* severity_name(Severity severity) { return severity == Severity::error ? "error" : "warning"; }
@@ -243,6 +411,9 @@ std::vector<Finding> config_findings(const StatusReport& s) {
   }
   if (s.sentinel) {
     for (auto& f : sentinel_findings(*s.sentinel)) out.push_back(std::move(f));
+  }
+  if (s.cluster) {
+    for (auto& f : cluster_findings(*s.cluster)) out.push_back(std::move(f));
   }
   return out;
 }

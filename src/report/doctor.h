@@ -50,7 +50,8 @@ struct DoctorReport : Report {
 DoctorReport run_doctor(redis::Client& client, const ProfileSet& profiles, const StatusReport& status, bool reveal,
                         std::function<void(const ScanCounters&)> progress = {});
 
-// Server configuration risks from a status report (persistence off, allkeys-* eviction, evictions, memory).
+// Server configuration risks from a status report (persistence off, allkeys-* eviction, evictions, memory;
+// on a cluster its state, uncovered slots, primaries without a replica, disagreeing nodes, unreachable nodes).
 std::vector<Finding> config_findings(const StatusReport& status);
 
 nlohmann::json doctor_to_json(const DoctorReport& report);

@@ -36,11 +36,80 @@ std::optional<double> StatusReport::memory_percent() const {
   return 100.0 * static_cast<double>(used_memory) / static_cast<double>(maxmemory);
 }
 
-std::optional<bool> StatusReport::persistence_off() const {
-  // One mechanism known to be on is enough to say "not off"; "off" needs both known to be off.
+namespace {
+
+// One mechanism known to be on is enough to say "not off"; "off" needs both known to be off.
+std::optional<bool> off_from(const std::optional<bool>& aof_enabled, bool rdb_save_known, const std::string& rdb_save) {
   if ((aof_enabled && *aof_enabled) || (rdb_save_known && !rdb_save.empty())) return false;
   if (aof_enabled && rdb_save_known) return true;
   return std::nullopt;
+}
+
+// "keys=10,expires=8,avg_ttl=0" -> the number after "name=", 0 if absent.
+long long keyspace_field(const std::string& ks, const std::string& name) {
+  auto pos = ks.find(name + "=");
+  return pos == std::string::npos ? 0 : std::atoll(ks.c_str() + pos + name.size() + 1);
+}
+
+bool is_unreachable(const redis::Reply& reply) { return reply.str.find("unreachable") != std::string::npos; }
+
+}  // namespace
+
+int NodeStatus::slot_count() const {
+  int n = 0;
+  for (const auto& [lo, hi] : slots) n += hi - lo + 1;
+  return n;
+}
+
+std::optional<bool> NodeStatus::persistence_off() const {
+  if (!reachable || !info_known) return rdb_save_known && !rdb_save.empty() ? std::optional<bool>(false) : std::nullopt;
+  return off_from(aof_enabled, rdb_save_known, rdb_save);
+}
+
+std::optional<bool> StatusReport::persistence_off() const {
+  if (!cluster) return off_from(aof_enabled, rdb_save_known, rdb_save);
+  // Sessions survive a restart of the cluster if any primary keeps them, but only on that primary's slots:
+  // "off" means off everywhere, and one primary on is enough to say "not off" (doctor names the disagreement).
+  bool all_off = true;
+  for (const auto& n : cluster->nodes) {
+    if (n.role != "primary") continue;
+    auto off = n.persistence_off();
+    if (off && !*off) return false;
+    if (!off) all_off = false;
+  }
+  return all_off ? std::optional<bool>(true) : std::nullopt;
+}
+
+void read_node_info(NodeStatus& node, const std::string& info, int db) {
+  std::map<std::string, std::string> kv;
+  for (auto& [k, v] : parse_info(info)) kv.emplace(k, v);
+  auto num = [&](const char* k) -> long long {
+    auto it = kv.find(k);
+    return it == kv.end() ? 0 : std::atoll(it->second.c_str());
+  };
+  node.info_known = true;
+  node.used_memory = num("used_memory");
+  node.maxmemory = num("maxmemory");
+  node.evicted_keys = num("evicted_keys");
+  if (auto it = kv.find("maxmemory_policy"); it != kv.end()) node.maxmemory_policy = it->second;
+  if (kv.count("aof_enabled")) node.aof_enabled = num("aof_enabled") != 0;
+  if (auto it = kv.find(fmt::format("db{}", db)); it != kv.end()) {
+    node.db_keys = keyspace_field(it->second, "keys");
+    node.db_expires = keyspace_field(it->second, "expires");
+  }
+}
+
+void apply_cluster_totals(StatusReport& r) {
+  if (!r.cluster) return;
+  r.db_keys = r.db_expires = r.used_memory = r.maxmemory = r.evicted_keys = 0;
+  for (const auto& n : r.cluster->nodes) {
+    if (n.role != "primary" || !n.reachable || !n.info_known) continue;
+    r.db_keys += n.db_keys;
+    r.db_expires += n.db_expires;
+    r.used_memory += n.used_memory;
+    r.maxmemory += n.maxmemory;
+    r.evicted_keys += n.evicted_keys;
+  }
 }
 
 StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch) {
@@ -50,7 +119,44 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
   r.no_touch = no_touch;
   r.sentinel = client.topology().sentinel;
   std::map<std::string, std::string> info;
-  for (const auto& node : client.each_node({"INFO", "everything"})) {
+  const redis::Topology topo = client.topology();
+  const bool in_cluster = topo.kind == redis::TopologyKind::cluster;
+  if (in_cluster) {
+    ClusterStatus c;
+    c.state = topo.cluster_state;
+    c.slots_covered = topo.slots_covered;
+    for (const auto& n : topo.nodes) {
+      NodeStatus ns;
+      ns.endpoint = n.endpoint;
+      ns.id = n.id;
+      ns.role = n.role;
+      ns.primary_id = n.primary_id;
+      ns.slots = n.slots;
+      ns.reachable = n.reachable;
+      c.nodes.push_back(std::move(ns));
+    }
+    r.cluster = std::move(c);
+  }
+  auto node_named = [&](const std::string& endpoint) -> NodeStatus* {
+    if (!r.cluster) return nullptr;
+    for (auto& n : r.cluster->nodes) {
+      if (n.endpoint == endpoint) return &n;
+    }
+    return nullptr;
+  };
+  for (const auto& node :
+       client.each_node({"INFO", "everything"}, in_cluster ? redis::NodeSet::all : redis::NodeSet::primaries)) {
+    NodeStatus* ns = node_named(node.node);
+    if (in_cluster && node.reply.is_error() && is_unreachable(node.reply)) {
+      // doctor reports it; the rest of the cluster is still read.
+      if (ns) ns->reachable = false;
+      continue;
+    }
+    if (in_cluster && !node.reply.is_error()) {
+      if (ns) read_node_info(*ns, node.reply.str, opts.db);
+      // The server-wide fields come from the primaries (first wins); a replica's keys are its primary's.
+      if (ns && ns->role != "primary") continue;
+    }
     if (node.reply.is_error()) {
       if (redis::classify_reply_error(node.reply).cause == redis::ErrorCause::permission) {
         r.notes.push_back("INFO is not permitted for this user: server, memory and persistence fields are unknown");
@@ -87,14 +193,10 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
   r.evicted_keys = num("evicted_keys");
   std::string ks = str(fmt::format("db{}", opts.db).c_str());
   if (!ks.empty()) {
-    // "keys=10,expires=8,avg_ttl=0"
-    auto field = [&](const std::string& name) -> long long {
-      auto pos = ks.find(name + "=");
-      return pos == std::string::npos ? 0 : std::atoll(ks.c_str() + pos + name.size() + 1);
-    };
-    r.db_keys = field("keys");
-    r.db_expires = field("expires");
+    r.db_keys = keyspace_field(ks, "keys");
+    r.db_expires = keyspace_field(ks, "expires");
   }
+  apply_cluster_totals(r);
 
   // CONFIG is often denied to application users; everything else still works.
   redis::Reply cfg = client.run1({"CONFIG", "GET", "save"});
@@ -111,6 +213,15 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
     if (cfg.elements.size() == 2) r.rdb_save = cfg.elements[1].str;
     redis::Reply fsync = client.run1({"CONFIG", "GET", "appendfsync"});
     if (!fsync.is_error() && fsync.elements.size() == 2) r.appendfsync = fsync.elements[1].str;
+  }
+  if (r.cluster && r.rdb_save_known) {
+    // Each node's own schedule: nodes may disagree, and doctor says which.
+    for (const auto& node : client.each_node({"CONFIG", "GET", "save"}, redis::NodeSet::all)) {
+      NodeStatus* ns = node_named(node.node);
+      if (!ns || node.reply.is_error() || node.reply.elements.size() != 2) continue;
+      ns->rdb_save_known = true;
+      ns->rdb_save = node.reply.elements[1].str;
+    }
   }
   if (no_touch == redis::NoTouch::unsupported) {
     r.notes.push_back(fmt::format("CLIENT NO-TOUCH is not available{}: reading values updates their LRU/LFU clock",
@@ -161,6 +272,76 @@ nlohmann::json sentinel_to_json(const redis::SentinelView& v) {
 
 std::string count_or_unknown(int n) { return n < 0 ? "?" : std::to_string(n); }
 
+// "0-5460,5461" for slot ranges; "-" for none.
+std::string slot_ranges_text(const std::vector<std::pair<int, int>>& slots) {
+  if (slots.empty()) return "-";
+  std::string out;
+  for (const auto& [lo, hi] : slots) {
+    out += (out.empty() ? "" : ",") + (lo == hi ? std::to_string(lo) : fmt::format("{}-{}", lo, hi));
+  }
+  return out;
+}
+
+nlohmann::json node_to_json(const NodeStatus& n) {
+  using nlohmann::json;
+  // Without the node's INFO these fields are unknown: null.
+  auto info = [&](const json& value) { return n.reachable && n.info_known ? value : json(nullptr); };
+  json ranges = json::array();
+  for (const auto& [lo, hi] : n.slots) ranges.push_back({lo, hi});
+  const auto off = n.persistence_off();
+  return {{"endpoint", n.endpoint},
+          {"id", n.id},
+          {"role", n.role},
+          {"primary_id", n.primary_id.empty() ? json(nullptr) : json(n.primary_id)},
+          {"slots", n.slot_count()},
+          {"slot_ranges", ranges},
+          {"reachable", n.reachable},
+          {"keys", info(n.db_keys)},
+          {"used_bytes", info(n.used_memory)},
+          {"maxmemory_policy", info(n.maxmemory_policy)},
+          {"evicted_keys", info(n.evicted_keys)},
+          {"persistence",
+           {{"aof_enabled", n.reachable && n.aof_enabled ? json(*n.aof_enabled) : json(nullptr)},
+            {"rdb_save", n.reachable && n.rdb_save_known ? json(n.rdb_save) : json(nullptr)},
+            {"off", off ? json(*off) : json(nullptr)}}}};
+}
+
+nlohmann::json cluster_to_json(const ClusterStatus& c) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : c.nodes) nodes.push_back(node_to_json(n));
+  return {{"state", c.state}, {"slots_covered", c.slots_covered}, {"nodes", nodes}};
+}
+
+std::string render_nodes(const ClusterStatus& c, const Terminal& term) {
+  Table t({{"NODE"},
+           {"ROLE"},
+           {"SLOTS", Align::right},
+           {"RANGES"},
+           {"KEYS", Align::right},
+           {"MEMORY", Align::right},
+           {"POLICY"},
+           {"PERSISTENCE"},
+           {"EVICTED", Align::right},
+           {"REACHABLE"}});
+  for (const auto& n : c.nodes) {
+    const bool known = n.reachable && n.info_known;
+    std::string aof = n.aof_enabled ? (*n.aof_enabled ? "AOF on" : "AOF off") : "AOF ?";
+    std::string rdb = n.rdb_save_known ? (n.rdb_save.empty() ? "RDB off" : "RDB on") : "RDB ?";
+    const auto off = n.persistence_off();
+    t.add({{n.endpoint},
+           {n.role},
+           {std::to_string(n.slot_count())},
+           {slot_ranges_text(n.slots)},
+           {known ? std::to_string(n.db_keys) : "?"},
+           {known ? human_bytes(n.used_memory) : "?"},
+           {known && !n.maxmemory_policy.empty() ? n.maxmemory_policy : "?"},
+           {n.reachable ? aof + ", " + rdb : "?", off.value_or(false) ? Style::red : Style::plain},
+           {known ? std::to_string(n.evicted_keys) : "?", known && n.evicted_keys > 0 ? Style::yellow : Style::plain},
+           {n.reachable ? "yes" : "no", n.reachable ? Style::plain : Style::red}});
+  }
+  return t.render(term);
+}
+
 }  // namespace
 
 nlohmann::json status_to_json(const StatusReport& r) {
@@ -196,6 +377,7 @@ nlohmann::json status_to_json(const StatusReport& r) {
   doc["keyspace"] = {{"db", r.db}, {"keys", info(r.db_keys)}, {"keys_with_ttl", info(r.db_expires)}};
   doc["client_no_touch"] = r.no_touch == redis::NoTouch::on;
   doc["sentinel"] = r.sentinel ? sentinel_to_json(*r.sentinel) : json(nullptr);
+  doc["cluster"] = r.cluster ? cluster_to_json(*r.cluster) : json(nullptr);
   json profiles = json::array();
   for (const auto& p : r.profiles) {
     profiles.push_back({{"profile", p.profile},
@@ -263,6 +445,14 @@ std::string render_status(const StatusReport& r, const Terminal& term) {
                         : r.no_touch == redis::NoTouch::denied
                             ? "no (not permitted for this user)"
                             : (r.info_known ? "no (Redis < 7.2)" : "no (the server has no CLIENT NO-TOUCH)"));
+  if (r.cluster) {
+    const ClusterStatus& c = *r.cluster;
+    row("cluster",
+        fmt::format("state {}, {} of 16384 slots covered, {}", c.state.empty() ? "?" : c.state, c.slots_covered,
+                    count_of(static_cast<long long>(c.nodes.size()), "node")),
+        c.state == "ok" && c.slots_covered == 16384 ? Style::plain : Style::red);
+    out += "\n" + render_nodes(c, term);
+  }
   out += "\n";
   Table t({{"PROFILE"}, {"SESSIONS", Align::right}, {"DEFAULT TTL", Align::right}});
   for (const auto& p : r.profiles) {

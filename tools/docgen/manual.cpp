@@ -170,8 +170,16 @@ Section cluster() {
           para("`--replicas` reads key names and values from each primary's replica (`READONLY`) to spare the "
                "primaries during big scans; stability is still judged by the primaries. Replicas may lag their "
                "primary by a moment. `status` shows every node with its role, slots, keys and memory, and "
-               "`cluster_state`; `doctor` adds cluster risks: `cluster_state` not ok, slots not covered, a primary "
-               "without a replica, nodes that disagree on `maxmemory-policy` or persistence."),
+               "`cluster_state`; its keyspace keys and memory are summed over the primaries, and persistence is "
+               "off only when it is off on every primary. In JSON the `cluster` object (`null` outside a cluster) "
+               "carries `state`, `slots_covered` and `nodes`, each node with `endpoint`, `id`, `role` (`primary` "
+               "or `replica`), `primary_id`, `slots` (a count), `slot_ranges` (inclusive pairs), `reachable`, "
+               "`keys`, `used_bytes`, `maxmemory_policy`, `evicted_keys` and `persistence` (`aof_enabled`, "
+               "`rdb_save`, `off`), `null` where the node could not tell. `doctor` adds cluster risks: "
+               "`cluster_state` not ok (`cluster_state`), slots not covered (`slots_uncovered`, naming the "
+               "ranges), a primary without a replica (`primary_without_replica`), nodes that disagree on "
+               "`maxmemory-policy` or persistence (`maxmemory_policy_differs`, `persistence_differs`, naming "
+               "them) and a node that cannot be reached (`cluster_node_unreachable`)."),
       }};
 }
 

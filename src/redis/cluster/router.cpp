@@ -169,6 +169,14 @@ class ClusterClient : public Client {
           targets.push_back(r);
           replica.push_back(true);
         }
+      // CLUSTER SLOTS may not list a replica yet that CLUSTER NODES (and so topology()) already names:
+      // every node topology() lists gets the command.
+      for (const auto& n : view_.nodes) {
+        NodeAddress a{n.host, n.port, n.hostname, n.id};
+        if (n.primary || n.failed || std::find(targets.begin(), targets.end(), a) != targets.end()) continue;
+        targets.push_back(a);
+        replica.push_back(true);
+      }
     }
     std::vector<NodeReply> out(targets.size());
     std::vector<std::exception_ptr> errors(targets.size());
