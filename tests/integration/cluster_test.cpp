@@ -102,7 +102,8 @@ TEST_CASE("cluster: list counts exactly from every node, stats and doctor agree"
   INFO(st);
   REQUIRE(st.exit_code == 0);
   long long stats_total = 0;
-  for (const auto& p : json::parse(st.out).at("profiles")) stats_total += p.at("sessions").get<long long>();
+  const json stats = json::parse(st.out);
+  for (const auto& p : stats.at("profiles")) stats_total += p.at("sessions").get<long long>();
   CHECK(stats_total == n + kFixtureSessions);
   const RunResult doc = sessionctl({"doctor", "-o", "json", "-u", cluster.url_of(1)});
   INFO(doc);
@@ -190,6 +191,7 @@ TEST_CASE("cluster: a failover during list, and --replicas lists exactly", "[clu
   for (RedisServer* primary : cluster.primaries()) REQUIRE(primary->cli({"WAIT", "1", "10000"}) == "1\n");
   {
     const RunResult r = list_jsonl(cluster.seed_url(), {"--replicas"});
+    INFO("--replicas, no failover");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     check_exact(ids_of_jsonl(r.out), n, 0);
@@ -206,6 +208,7 @@ TEST_CASE("cluster: a failover during list, and --replicas lists exactly", "[clu
   const RunResult r = list_jsonl(cluster.seed_url());
   t.join();
   REQUIRE(failure.empty());
+  INFO("list during a failover");
   INFO(r.err);
   CHECK_FALSE(r.timed_out);
   if (r.exit_code == 0) {
