@@ -1,0 +1,286 @@
+// Every reading command against a real Redis Cluster (testsupport::RedisCluster): exact counts from any
+// node, a session whose keys sit in different slots, resharding and failover during a list, bad
+// clusters as one error line in bounded time, and passwords that never show.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "process.h"
+#include "redis_server.h"
+#include "sessionctl_cli.h"
+#include "temp_dir.h"
+#include "topology.h"
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+using nlohmann::json;
+using testsupport::check_error;
+using testsupport::check_no_secret;
+using testsupport::CliCommand;
+using testsupport::ClusterOptions;
+using testsupport::EnvOverrides;
+using testsupport::kSecret;
+using testsupport::RedisCluster;
+using testsupport::RedisServer;
+using testsupport::RunResult;
+using testsupport::sessionctl;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr long long kFixtureSessions = 9;
+
+std::vector<CliCommand> btrix_sessions(int n, const std::string& prefix = "bt") {
+  std::vector<CliCommand> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    out.push_back({"SET", "state:" + prefix + std::to_string(i),
+                   R"({"current":"WELCOME","data":{},"history":[],"updatedAt":"2026-11-22T03:55:00Z"})", "EX", "3600"});
+  return out;
+}
+
+// The sample fixture through redis-cli -c (it follows MOVED for each command).
+void load_fixture(const RedisCluster& cluster) {
+  const RunResult r =
+      cluster.nodes().at(0)->cli_run({"-c"}, std::nullopt, testsupport::fixture("sample_sessions.redis"));
+  INFO(r);
+  REQUIRE(r.exit_code == 0);
+}
+
+std::vector<std::string> ids_of_jsonl(const std::string& out) {
+  std::vector<std::string> ids;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const json j = json::parse(line, nullptr, false);
+    REQUIRE_FALSE(j.is_discarded());
+    ids.push_back(j.at("id").get<std::string>());
+  }
+  return ids;
+}
+
+// Exactly `want` btrix ids bt0..bt<want-1> (plus `extra` other sessions), none twice.
+void check_exact(const std::vector<std::string>& ids, int want, long long extra) {
+  const std::set<std::string> distinct(ids.begin(), ids.end());
+  CHECK(distinct.size() == ids.size());
+  CHECK(ids.size() == static_cast<std::size_t>(want + extra));
+  for (int i = 0; i < want; i += 97) CHECK(distinct.count("bt" + std::to_string(i)) == 1);
+  int have = 0;
+  for (int i = 0; i < want; ++i) have += static_cast<int>(distinct.count("bt" + std::to_string(i)));
+  CHECK(have == want);
+}
+
+RunResult list_jsonl(const std::string& url, std::vector<std::string> more = {}, int timeout_ms = 60000) {
+  std::vector<std::string> a = {"list", "-o", "jsonl", "-u", url};
+  a.insert(a.end(), more.begin(), more.end());
+  return sessionctl(a, {}, timeout_ms);
+}
+
+}  // namespace
+
+TEST_CASE("cluster: list counts exactly from every node, stats and doctor agree", "[cluster][integration]") {
+  RedisCluster cluster;
+  constexpr int n = 3000;
+  cluster.load(btrix_sessions(n));
+  load_fixture(cluster);
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO("seed node " << i);
+    const RunResult r = list_jsonl(cluster.url_of(i));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_exact(ids_of_jsonl(r.out), n, kFixtureSessions);
+  }
+  const RunResult st = sessionctl({"stats", "-o", "json", "-u", cluster.seed_url()});
+  INFO(st);
+  REQUIRE(st.exit_code == 0);
+  long long stats_total = 0;
+  const json stats = json::parse(st.out);
+  for (const auto& p : stats.at("profiles")) stats_total += p.at("sessions").get<long long>();
+  CHECK(stats_total == n + kFixtureSessions);
+  const RunResult doc = sessionctl({"doctor", "-o", "json", "-u", cluster.url_of(1)});
+  INFO(doc);
+  REQUIRE(doc.exit_code <= 1);
+  CHECK(json::parse(doc.out).at("sessions_checked") == n + kFixtureSessions);
+}
+
+TEST_CASE("cluster: inspect shows a trt session whose keys sit in different slots", "[cluster][integration]") {
+  RedisCluster cluster;
+  load_fixture(cluster);
+  const std::vector<std::string> keys = {"trt:session:user_12345:state", "trt:session:user_12345:history",
+                                         "trt:session:user_12345:meta", "trt:active_sessions"};
+  std::set<int> slots;
+  std::set<RedisServer*> owners;
+  for (const auto& k : keys) {
+    slots.insert(cluster.slot_of(k));
+    owners.insert(cluster.owner_of_slot(cluster.slot_of(k)));
+  }
+  REQUIRE(slots.size() == keys.size());
+  CHECK(owners.size() > 1);
+  const RunResult r = sessionctl({"inspect", "-o", "json", "user_12345", "-u", cluster.seed_url()});
+  INFO(r);
+  REQUIRE(r.exit_code == 0);
+  const json doc = json::parse(r.out);
+  REQUIRE(doc.at("sessions").size() == 1);
+  const json& s = doc.at("sessions").at(0);
+  std::set<std::string> shown;
+  for (const auto& k : s.at("key_details")) shown.insert(k.at("key").get<std::string>());
+  INFO(s.dump(2));
+  for (const auto& k : keys) CHECK(shown.count(k) == 1);
+}
+
+TEST_CASE("cluster: a resharding during list loses and repeats nothing", "[cluster][integration][reshard]") {
+  ClusterOptions options;
+  options.node.acl_users = {"noslots on >" + kSecret + " ~* &* +@all -cluster|getkeysinslot"};
+  RedisCluster cluster(options);
+  constexpr int n = 60000;
+  cluster.load(btrix_sessions(n));
+  for (const bool fallback : {false, true}) {
+    INFO((fallback ? "SCAN fallback" : "slot mode"));
+    std::vector<RedisServer*> p = cluster.primaries();
+    RedisServer& from = fallback ? *p.at(1) : *p.at(0);
+    RedisServer& to = fallback ? *p.at(2) : *p.at(1);
+    std::atomic<bool> done{false};
+    std::string failure;
+    std::thread mover([&] {
+      try {
+        const auto own = cluster.slots_of(from);
+        for (std::size_t i = 0; i < 400 && i < own.size(); ++i) cluster.migrate_slot(own[i], from, to);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const bool moving_at_start = !done;
+    const auto t0 = Clock::now();
+    const RunResult r = list_jsonl(fallback ? cluster.seed_url("noslots:" + kSecret) : cluster.seed_url(), {}, 120000);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    const bool moving_at_end = !done;
+    mover.join();
+    INFO("list took " << took << " ms; migration still running at end: " << moving_at_end);
+    INFO(r.err);
+    REQUIRE(failure.empty());
+    CHECK(moving_at_start);
+    CHECK_FALSE(r.timed_out);
+    check_no_secret(r);
+    if (!fallback || r.exit_code == 0) {
+      REQUIRE(r.exit_code == 0);
+      check_exact(ids_of_jsonl(r.out), n, 0);
+    } else {
+      CHECK(r.exit_code == 3);
+      CHECK_THAT(r.err, Contains("slot"));
+    }
+    cluster.wait_ok();
+  }
+}
+
+TEST_CASE("cluster: a failover during list, and --replicas lists exactly", "[cluster][integration][failover]") {
+  ClusterOptions options;
+  options.replicas_per_primary = 1;
+  RedisCluster cluster(options);
+  constexpr int n = 30000;
+  cluster.load(btrix_sessions(n));
+  for (RedisServer* primary : cluster.primaries()) REQUIRE(primary->cli({"WAIT", "1", "10000"}) == "1\n");
+  {
+    const RunResult r = list_jsonl(cluster.seed_url(), {"--replicas"});
+    INFO("--replicas, no failover");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_exact(ids_of_jsonl(r.out), n, 0);
+  }
+  RedisServer* replica = cluster.replicas_of(0).at(0);
+  std::string failure;
+  std::thread t([&] {
+    try {
+      cluster.failover(*replica);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  const RunResult r = list_jsonl(cluster.seed_url());
+  t.join();
+  REQUIRE(failure.empty());
+  INFO("list during a failover");
+  INFO(r.err);
+  CHECK_FALSE(r.timed_out);
+  if (r.exit_code == 0) {
+    check_exact(ids_of_jsonl(r.out), n, 0);
+  } else {
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, StartsWith("sessionctl: error: "));
+  }
+}
+
+TEST_CASE("cluster: a stopped node, an uncovered slot and a dead primary are exit 3 in bounded time",
+          "[cluster][integration][errors]") {
+  RedisCluster cluster;
+  cluster.load(btrix_sessions(500));
+  std::vector<RedisServer*> p = cluster.primaries();
+  {
+    INFO("an uncovered slot");
+    const int slot = cluster.slot_of("state:bt7");
+    RedisServer* owner = cluster.owner_of_slot(slot);
+    cluster.uncover_slot(slot);
+    const auto t0 = Clock::now();
+    const RunResult r = list_jsonl(cluster.seed_url(), {}, 15000);
+    CHECK(Clock::now() - t0 < std::chrono::seconds(10));
+    check_error(r, 3);
+    CHECK_THAT(r.err, Contains(std::to_string(slot)));
+    cluster.cover_slot(slot, *owner);
+  }
+  {
+    INFO("a primary killed, no replica");
+    p.at(2)->stop(true);
+    const auto t0 = Clock::now();
+    const RunResult r = list_jsonl(cluster.url_of(0), {}, 60000);
+    CHECK(Clock::now() - t0 < std::chrono::seconds(40));
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.exit_code == 3);
+    INFO(r.err);
+    CHECK(
+        (r.err.find(std::to_string(p.at(2)->port())) != std::string::npos || r.err.find("slot") != std::string::npos));
+  }
+  {
+    INFO("the URL names the port of the stopped node");
+    const auto t0 = Clock::now();
+    const RunResult r = list_jsonl(p.at(2)->url(), {}, 30000);
+    CHECK(Clock::now() - t0 < std::chrono::seconds(10));
+    check_error(r, 3);
+  }
+}
+
+TEST_CASE("cluster: requirepass on every node from REDISCLI_AUTH or --password-file", "[cluster][integration][auth]") {
+  ClusterOptions options;
+  options.node.requirepass = kSecret;
+  RedisCluster cluster(options);
+  cluster.load(btrix_sessions(1000));
+  testsupport::TempDir dir;
+  const std::string pw_file = dir.write("pw", kSecret + "\n");
+  {
+    const RunResult r =
+        sessionctl({"list", "-o", "jsonl", "-u", cluster.seed_url()}, EnvOverrides{{"REDISCLI_AUTH", kSecret}});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_no_secret(r);
+    check_exact(ids_of_jsonl(r.out), 1000, 0);
+  }
+  {
+    const RunResult r = list_jsonl(cluster.url_of(2), {"--password-file", pw_file});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_no_secret(r);
+    check_exact(ids_of_jsonl(r.out), 1000, 0);
+  }
+  {
+    const RunResult r = list_jsonl(cluster.seed_url());
+    check_error(r, 4);
+  }
+}
