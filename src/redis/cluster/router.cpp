@@ -141,6 +141,17 @@ class ClusterClient : public Client {
         pending.push_back(unit);
         asks.push_back(why == Retry::ask ? pending_ask_[unit.first] : std::nullopt);
       }
+      if (wait && last_problem.find("CLUSTERDOWN") != std::string::npos) {
+        // A cluster that lost a slot's owner stays down until someone acts: say which slots, don't wait.
+        refresh_view();
+        const auto unserved = view_.map.uncovered();
+        if (!unserved.empty()) {
+          throw ConnectionError(fmt::format(
+              "the cluster is down (cluster_state:{}): slots {} have no owner, so "
+              "their sessions cannot be read; see `redis-cli --cluster check {}`",
+              cluster_state_.empty() ? "fail" : cluster_state_, describe_slots(unserved), view_.answered_by));
+        }
+      }
       if (wait) {
         // A failed primary without a replica comes back only by a restart: wait briefly, not a failover's time.
         bool replaceable = !failed_without_replica_;
