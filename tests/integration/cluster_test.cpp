@@ -156,11 +156,12 @@ TEST_CASE("cluster: a resharding during list loses and repeats nothing", "[clust
     RedisServer& from = fallback ? *p.at(1) : *p.at(0);
     RedisServer& to = fallback ? *p.at(2) : *p.at(1);
     std::atomic<bool> done{false};
+    std::atomic<bool> stop{false};  // slots keep moving until the list is over, no longer
     std::string failure;
     std::thread mover([&] {
       try {
         const auto own = cluster.slots_of(from);
-        for (std::size_t i = 0; i < 400 && i < own.size(); ++i) cluster.migrate_slot(own[i], from, to);
+        for (std::size_t i = 0; i < 400 && i < own.size() && !stop; ++i) cluster.migrate_slot(own[i], from, to);
       } catch (const std::exception& e) {
         failure = e.what();
       }
@@ -172,6 +173,7 @@ TEST_CASE("cluster: a resharding during list loses and repeats nothing", "[clust
     const RunResult r = list_jsonl(fallback ? cluster.seed_url("noslots:" + kSecret) : cluster.seed_url(), {}, 120000);
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     const bool moving_at_end = !done;
+    stop = true;
     mover.join();
     INFO("list took " << took << " ms; migration still running at end: " << moving_at_end);
     INFO(r.err);
