@@ -335,7 +335,8 @@ std::string render_nodes(const ClusterStatus& c, const Terminal& term) {
            {known ? std::to_string(n.db_keys) : "?"},
            {known ? human_bytes(n.used_memory) : "?"},
            {known && !n.maxmemory_policy.empty() ? n.maxmemory_policy : "?"},
-           {n.reachable ? aof + ", " + rdb : "?", off.value_or(false) ? Style::red : Style::plain},
+           {n.reachable ? fmt::format("{}, {}", aof, rdb) : std::string("?"),
+            off.value_or(false) ? Style::red : Style::plain},
            {known ? std::to_string(n.evicted_keys) : "?", known && n.evicted_keys > 0 ? Style::yellow : Style::plain},
            {n.reachable ? "yes" : "no", n.reachable ? Style::plain : Style::red}});
   }

@@ -406,8 +406,8 @@ class ClusterClient : public Client {
         if (index >= 0 && view_.map.primaries()[static_cast<std::size_t>(index)].replicas.empty())
           failed_without_replica_ = true;
         last_problem = g.failure;
-        for (std::size_t k = 0; k < g.unit_of_reply.size(); ++k)
-          if (g.unit_of_reply[k] != kAsking) why[g.unit_of_reply[k]] = Retry::failed;
+        for (const std::size_t u : g.unit_of_reply)
+          if (u != kAsking) why[u] = Retry::failed;
         continue;
       }
       for (std::size_t k = 0; k < g.replies.size(); ++k) {

@@ -62,8 +62,8 @@ Command getkeys(int slot, std::size_t cap) {
 
 class ClusterKeyStream : public KeyStream {
  public:
-  ClusterKeyStream(const ConnectionOptions& seed, const ClusterView& view, ScanRequest request, bool no_touch)
-      : pool_(seed), view_(view), request_(std::move(request)), queue_(2) {
+  ClusterKeyStream(const ConnectionOptions& seed, ClusterView view, ScanRequest request, bool no_touch)
+      : pool_(seed), view_(std::move(view)), request_(std::move(request)), queue_(2) {
     if (no_touch) pool_.set_on_connect({"CLIENT", "NO-TOUCH", "ON"});
     const auto unserved = view_.map.uncovered();
     if (!unserved.empty()) {
@@ -394,15 +394,15 @@ class ClusterKeyStream : public KeyStream {
       }
       std::vector<int> left;
       std::size_t done = 0;
-      for (std::size_t i = 0; i < redo_.size(); ++i) {
+      for (const int slot : redo_) {
         if (done >= kRedoChunk) {
-          left.push_back(redo_[i]);
+          left.push_back(slot);
           continue;
         }
-        if (read_slot_now(redo_[i], owners, keys)) {
+        if (read_slot_now(slot, owners, keys)) {
           ++done;
         } else {
-          left.push_back(redo_[i]);
+          left.push_back(slot);
         }
       }
       redo_ = std::move(left);
