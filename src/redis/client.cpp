@@ -91,13 +91,7 @@ class SingleNodeClient : public Client {
     return {NodeReply{endpoint(conn_.options()), conn_.command(command)}};
   }
 
-  NoTouch enable_no_touch() override {
-    Reply r = conn_.command({"CLIENT", "NO-TOUCH", "ON"});
-    if (!r.is_error()) return NoTouch::on;
-    const ReplyErrorInfo info = classify_reply_error(r);
-    if (info.scope == ErrorScope::connection) throw_reply_error(r, "CLIENT NO-TOUCH");
-    return info.cause == ErrorCause::permission ? NoTouch::denied : NoTouch::unsupported;
-  }
+  NoTouch enable_no_touch() override { return no_touch_from(conn_.command({"CLIENT", "NO-TOUCH", "ON"})); }
 
   const ConnectionOptions& options() const override { return conn_.options(); }
 
@@ -131,6 +125,13 @@ bool is_cluster_node(Client& client) {
 }
 
 }  // namespace
+
+NoTouch no_touch_from(const Reply& reply) {
+  if (!reply.is_error()) return NoTouch::on;
+  const ReplyErrorInfo info = classify_reply_error(reply);
+  if (info.scope == ErrorScope::connection) throw_reply_error(reply, "CLIENT NO-TOUCH");
+  return info.cause == ErrorCause::permission ? NoTouch::denied : NoTouch::unsupported;
+}
 
 Reply Client::run1(const Command& command) { return std::move(run({command}).front()); }
 

@@ -111,6 +111,10 @@ class Client {
   Reply run1(const Command& command);
 };
 
+// What a CLIENT NO-TOUCH ON reply means (on, unsupported, denied); throws when the connection itself is
+// unusable (BUSY, LOADING). Shared by the single-server and the cluster client.
+NoTouch no_touch_from(const Reply& reply);
+
 // Connects to what the options describe. A Redis Cluster node (INFO cluster says cluster_enabled:1) gives
 // a client for the whole cluster (cluster/router.h) unless options.single_node; when INFO is denied the
 // server is read as a single one.

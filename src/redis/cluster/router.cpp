@@ -225,15 +225,13 @@ class ClusterClient : public Client {
     const auto& primaries = view_.map.primaries();
     if (primaries.empty()) return NoTouch::unsupported;
     Reply r = pool_.get(primaries.front().address).command({"CLIENT", "NO-TOUCH", "ON"});
-    if (!r.is_error()) {
+    const NoTouch state = no_touch_from(r);
+    if (state == NoTouch::on) {
       no_touch_on_ = true;
       pool_.set_on_connect({"CLIENT", "NO-TOUCH", "ON"});
       for (const auto& p : primaries) (void)pool_.get(p.address).command({"CLIENT", "NO-TOUCH", "ON"});
-      return NoTouch::on;
     }
-    const ReplyErrorInfo info = classify_reply_error(r);
-    if (info.scope == ErrorScope::connection) throw_reply_error(r, "CLIENT NO-TOUCH");
-    return info.cause == ErrorCause::permission ? NoTouch::denied : NoTouch::unsupported;
+    return state;
   }
 
   const ConnectionOptions& options() const override { return pool_.seed(); }
