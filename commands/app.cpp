@@ -63,7 +63,8 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->group(conn)
       ->type_name("DURATION");
   app.add_flag("--single-node", g.single_node,
-               "read a Redis Cluster node as if it held the whole store (only its share of the sessions)")
+               "read a Redis Cluster node as if it held the whole store (only its share of the sessions; keys on other "
+               "nodes count as absent)")
       ->group(conn);
   app.add_flag("--replicas", g.replicas, "in a Redis Cluster, read from the replicas (READONLY) to spare the primaries")
       ->group(conn)

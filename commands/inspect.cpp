@@ -95,13 +95,15 @@ void write_session_table(std::ostream& out, SessionResolver& resolver, const Ses
   out << render_session_indexes(d, term);
 }
 
-void run_inspect(Context& ctx, const InspectFlags& flags) {
+}  // namespace
+
+void show_sessions(Context& ctx, const std::vector<std::string>& given, bool all_items, bool reveal) {
   ProfileSet profiles = ctx.profiles();
   auto client = ctx.connect_no_touch();
   SessionResolver resolver(*client, profiles);
-  const bool reveal = ctx.global.reveal;
   std::vector<std::string> targets;
-  for (const auto& raw : flags.targets) targets.push_back(unescape_arg(raw));
+  targets.reserve(given.size());
+  for (const auto& raw : given) targets.push_back(unescape_arg(raw));
   Resolution found = resolver.resolve(targets);
 
   std::vector<nlohmann::json> details;
@@ -109,7 +111,7 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
   for (const auto& s : found.sessions) {
     nlohmann::json d = session_detail_json(s, reveal);
     for (std::size_t i = 0; i < s.keys.size(); ++i) {
-      if (!streamed(s.keys[i], flags.all_items)) continue;
+      if (!streamed(s.keys[i], all_items)) continue;
       d["key_details"][i]["value"] = stream_mark(i);  // written in place below, a window at a time
       d["key_details"][i].erase("items_omitted");
       any_streamed = true;
@@ -125,7 +127,7 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
     case Format::table:
       for (std::size_t i = 0; i < details.size(); ++i) {
         if (i) *ctx.out << "\n";
-        write_session_table(*ctx.out, resolver, found.sessions[i], details[i], ctx.term, reveal, flags.all_items);
+        write_session_table(*ctx.out, resolver, found.sessions[i], details[i], ctx.term, reveal, all_items);
       }
       break;
     case Format::json: {
@@ -168,7 +170,7 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
     std::string hint;
     // Suggestions are stored ids: masked like every id shown (the target itself is the user's own).
     for (const auto& c : resolver.suggestions(first)) {
-      hint += (hint.empty() ? "" : ", ") + printable(ctx.global.reveal ? c : mask::mask_shown(c));
+      hint += (hint.empty() ? "" : ", ") + printable(reveal ? c : mask::mask_shown(c));
     }
     const std::size_t more = found.missing.size() - 1;
     throw NotFoundError(
@@ -176,8 +178,6 @@ void run_inspect(Context& ctx, const InspectFlags& flags) {
                     hint.empty() ? "; try 'sessionctl list --match GLOB'" : "; did you mean: " + hint + "?"));
   }
 }
-
-}  // namespace
 
 Runner setup_inspect(CLI::App& app) {
   auto flags = std::make_shared<InspectFlags>();
@@ -187,7 +187,7 @@ Runner setup_inspect(CLI::App& app) {
   app.add_flag("--all-items", flags->all_items,
                "show every item of big lists, hashes, sets and sorted sets (streamed), not the first 50 or the "
                "profile's cap");
-  return [flags](Context& ctx) { run_inspect(ctx, *flags); };
+  return [flags](Context& ctx) { show_sessions(ctx, flags->targets, flags->all_items, ctx.global.reveal); };
 }
 
 }  // namespace sessionctl::cli

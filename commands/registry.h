@@ -56,5 +56,17 @@ Runner setup_list(CLI::App& app);
 Runner setup_inspect(CLI::App& app);
 Runner setup_stats(CLI::App& app);
 Runner setup_doctor(CLI::App& app);
+Runner setup_extend(CLI::App& app);
+Runner setup_delete(CLI::App& app);
+Runner setup_mask(CLI::App& app);
+Runner setup_cleanup(CLI::App& app);
+Runner setup_export(CLI::App& app);
+Runner setup_import(CLI::App& app);
+Runner setup_verify(CLI::App& app);
+Runner setup_smoke(CLI::App& app);
+Runner setup_persist_test(CLI::App& app);
+
+// inspect's view of named sessions (mask without --in-place shows the same, masked whatever --reveal says).
+void show_sessions(Context& ctx, const std::vector<std::string>& targets, bool all_items, bool reveal);
 
 }  // namespace sessionctl::cli

@@ -42,11 +42,29 @@ _sessionctl() {
     case "$cmd" in
         ls) cmd=list ;;
         show) cmd=inspect ;;
+        rm) cmd=delete ;;
+        backup) cmd=export ;;
+        restore) cmd=import ;;
     esac
 
     case "$cmd:$prev" in
         list:--sort) _sessionctl_words 'id profile ttl size idle'; return ;;
         list:--match|list:--state|list:--ttl-below|list:--ttl-above|list:--idle-over|list:--where|list:--limit) return ;;
+        extend:--match|extend:--state|extend:--ttl-below|extend:--ttl-above|extend:--idle-over|extend:--where|extend:--limit|extend:--ttl|extend:--by) return ;;
+        delete:--backup) _sessionctl_files; return ;;
+        delete:--match|delete:--state|delete:--ttl-below|delete:--ttl-above|delete:--idle-over|delete:--where|delete:--limit) return ;;
+        mask:--backup) _sessionctl_files; return ;;
+        mask:--match|mask:--state|mask:--ttl-below|mask:--ttl-above|mask:--idle-over|mask:--where|mask:--limit) return ;;
+        cleanup:--backup) _sessionctl_files; return ;;
+        cleanup:--idle-over) return ;;
+        export:-f|export:--file) _sessionctl_files; return ;;
+        export:--compress) _sessionctl_words 'none gzip zstd'; return ;;
+        export:--match|export:--state|export:--ttl-below|export:--ttl-above|export:--idle-over|export:--where|export:--limit) return ;;
+        import:--on-conflict) _sessionctl_words 'skip replace fail'; return ;;
+        smoke:--junit) _sessionctl_files; return ;;
+        smoke:--latency-window) return ;;
+        persist-test:--junit) _sessionctl_files; return ;;
+        persist-test:--scenario|persist-test:--spawn-config|persist-test:--restart-cmd|persist-test:--restart-timeout|persist-test:--redis-server|persist-test:--sessions) return ;;
         *:--password-file) _sessionctl_files; return ;;
         *:--sentinel-password-file) _sessionctl_files; return ;;
         *:--cacert) _sessionctl_files; return ;;
@@ -54,7 +72,7 @@ _sessionctl() {
         *:--cert) _sessionctl_files; return ;;
         *:--key) _sessionctl_files; return ;;
         *:-o|*:--output) _sessionctl_words 'table json jsonl'; return ;;
-        *:--profile) _sessionctl_words 'btrix openvaa channels telegram trt'; return ;;
+        *:--profile) _sessionctl_words 'btrix openvaa channels telegram trt connect-redis spring php django rails'; return ;;
         *:--profiles-file) _sessionctl_files; return ;;
         *:-u|*:--url|*:--user|*:--sentinel-user|*:--db|*:--sni|*:--connect-timeout|*:--timeout) return ;;
     esac
@@ -68,15 +86,28 @@ _sessionctl() {
             inspect) flags+=' -h --help --all-items' ;;
             stats) flags+=' -h --help' ;;
             doctor) flags+=' -h --help' ;;
+            extend) flags+=' -h --help --match --state --ttl-below --ttl-above --no-ttl --idle-over --where --limit --all --dry-run -y --yes --ttl --by --include-persistent --force' ;;
+            delete) flags+=' -h --help --match --state --ttl-below --ttl-above --no-ttl --idle-over --where --limit --all --dry-run -y --yes --backup' ;;
+            mask) flags+=' -h --help --match --state --ttl-below --ttl-above --no-ttl --idle-over --where --limit --all --dry-run -y --yes --backup --in-place --all-items' ;;
+            cleanup) flags+=' -h --help --idle-over --dry-run -y --yes --backup' ;;
+            export) flags+=' -h --help --match --state --ttl-below --ttl-above --no-ttl --idle-over --where --limit -f --file --compress --mask --force' ;;
+            import) flags+=' -h --help --on-conflict --dry-run --partial --allow-masked' ;;
+            verify) flags+=' -h --help --partial' ;;
+            smoke) flags+=' -h --help --junit --strict --latency-window' ;;
+            persist-test) flags+=' -h --help --scenario --spawn --spawn-config --crash --spawn-matrix --restart-cmd --restart-timeout --redis-server --sessions --junit' ;;
         esac
         _sessionctl_words "$flags"
         return
     fi
 
     if [[ -z $cmd ]]; then
-        _sessionctl_words 'status list inspect stats doctor'
+        _sessionctl_words 'status list inspect stats doctor extend delete mask cleanup export import verify smoke persist-test'
         return
     fi
+    case "$cmd" in
+        import) _sessionctl_files; return ;;
+        verify) _sessionctl_files; return ;;
+    esac
 }
 
 complete -F _sessionctl sessionctl

@@ -11,6 +11,15 @@ complete -c sessionctl -n '__fish_use_subcommand' -a list -d 'List sessions (not
 complete -c sessionctl -n '__fish_use_subcommand' -a inspect -d 'Show every key of a session with type, TTL, size and decoded value, PII masked'
 complete -c sessionctl -n '__fish_use_subcommand' -a stats -d 'Per-profile figures: counts, TTL and size histograms, states, keys without TTL, orphans, corrupt values'
 complete -c sessionctl -n '__fish_use_subcommand' -a doctor -d 'Find everything wrong, each with the command that fixes it; exit 1 when anything is'
+complete -c sessionctl -n '__fish_use_subcommand' -a extend -d 'Set (--ttl) or add to (--by) the TTL of whole sessions: every key of each'
+complete -c sessionctl -n '__fish_use_subcommand' -a delete -d 'Delete whole sessions with their index entries (UNLINK)'
+complete -c sessionctl -n '__fish_use_subcommand' -a mask -d 'Show sessions masked, or with --in-place rewrite their stored PII in masked form'
+complete -c sessionctl -n '__fish_use_subcommand' -a cleanup -d 'Remove orphans (index entries and related keys without their session), and idle sessions'
+complete -c sessionctl -n '__fish_use_subcommand' -a export -d 'Write sessions to an archive: every key with its exact value and absolute expiry'
+complete -c sessionctl -n '__fish_use_subcommand' -a import -d 'Restore sessions from an archive, each whole or not at all'
+complete -c sessionctl -n '__fish_use_subcommand' -a verify -d 'Compare an archive with the live store; exit 1 when they differ'
+complete -c sessionctl -n '__fish_use_subcommand' -a smoke -d 'The deploy pipeline\'s check: connect, canary sessions per profile, config risks; exit 0/1'
+complete -c sessionctl -n '__fish_use_subcommand' -a persist-test -d 'The seeds\' restart scenarios: do sessions survive app and Redis restarts? exit 0/1'
 
 # Before the command only
 complete -c sessionctl -n '__fish_use_subcommand' -s h -l help -d 'Print this help message and exit'
@@ -33,10 +42,10 @@ complete -c sessionctl -l sni -x -d 'TLS server name to send and verify (default
 complete -c sessionctl -l insecure -d 'do not verify the server certificate or host name (prints a warning)'
 complete -c sessionctl -l connect-timeout -x -d 'give up connecting after DURATION (default 5s)'
 complete -c sessionctl -l timeout -x -d 'give up when the server is silent for DURATION during a command (default 30s)'
-complete -c sessionctl -l single-node -d 'read a Redis Cluster node as if it held the whole store (only its share of the sessions)'
+complete -c sessionctl -l single-node -d 'read a Redis Cluster node as if it held the whole store (only its share of the sessions; keys on other nodes count as absent)'
 complete -c sessionctl -l replicas -d 'in a Redis Cluster, read from the replicas (READONLY) to spare the primaries'
 complete -c sessionctl -s o -l output -x -a 'table json jsonl' -d 'output format: table, json or jsonl'
-complete -c sessionctl -l profile -x -a 'btrix openvaa channels telegram trt' -d 'only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one'
+complete -c sessionctl -l profile -x -a 'btrix openvaa channels telegram trt connect-redis spring php django rails' -d 'only these session profiles (repeatable): btrix, openvaa, channels, telegram, trt or a custom one'
 complete -c sessionctl -l profiles-file -r -F -d 'load custom profiles from a JSON file'
 complete -c sessionctl -l reveal -d 'show personal data unmasked (says so on stderr)'
 complete -c sessionctl -s q -l quiet -d 'no progress, notes or warnings on stderr'
@@ -67,3 +76,107 @@ complete -c sessionctl -n '__fish_seen_subcommand_from stats' -s h -l help -d 'P
 
 # doctor
 complete -c sessionctl -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'Print this help message and exit'
+
+# extend
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l match -x -d 'only sessions whose id matches GLOB (Redis glob rules)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l state -x -d 'only sessions in STATE (btrix current, trt current_stage, telegram open/closed)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l ttl-below -x -d 'only sessions expiring within DURATION'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l ttl-above -x -d 'only sessions with more than DURATION left'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l no-ttl -d 'only sessions that never expire'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l idle-over -x -d 'only sessions idle for longer than DURATION (90s, 15m, 24h, 7d)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l where -x -d 'only sessions whose FIELD (dotted JSON path or hash field) equals VALUE, raw (repeatable)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l limit -x -d 'stop after N sessions'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l all -d 'every session of the selected profiles (without it, name ids or give a filter)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l dry-run -d 'print the plan (each session, each key, what changes) and change nothing'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -s y -l yes -d 'do not ask; required when stdin is not a terminal'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l ttl -x -d 'set every key\'s TTL to DURATION (2h, 30m, 7d)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l by -x -d 'add DURATION to every key\'s TTL, atomically per key'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l include-persistent -d 'give keys that have no TTL one too (without it they keep none)'
+complete -c sessionctl -n '__fish_seen_subcommand_from extend' -l force -d 'allow a TTL above the profile\'s max_ttl'
+
+# delete (rm)
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l match -x -d 'only sessions whose id matches GLOB (Redis glob rules)'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l state -x -d 'only sessions in STATE (btrix current, trt current_stage, telegram open/closed)'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l ttl-below -x -d 'only sessions expiring within DURATION'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l ttl-above -x -d 'only sessions with more than DURATION left'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l no-ttl -d 'only sessions that never expire'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l idle-over -x -d 'only sessions idle for longer than DURATION (90s, 15m, 24h, 7d)'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l where -x -d 'only sessions whose FIELD (dotted JSON path or hash field) equals VALUE, raw (repeatable)'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l limit -x -d 'stop after N sessions'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l all -d 'every session of the selected profiles (without it, name ids or give a filter)'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l dry-run -d 'print the plan (each session, each key, what changes) and change nothing'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -s y -l yes -d 'do not ask; required when stdin is not a terminal'
+complete -c sessionctl -n '__fish_seen_subcommand_from delete rm' -l backup -r -F -d 'first write the sessions about to change to this archive (see export), read it back, and change nothing if that fails'
+
+# mask
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l match -x -d 'only sessions whose id matches GLOB (Redis glob rules)'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l state -x -d 'only sessions in STATE (btrix current, trt current_stage, telegram open/closed)'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l ttl-below -x -d 'only sessions expiring within DURATION'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l ttl-above -x -d 'only sessions with more than DURATION left'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l no-ttl -d 'only sessions that never expire'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l idle-over -x -d 'only sessions idle for longer than DURATION (90s, 15m, 24h, 7d)'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l where -x -d 'only sessions whose FIELD (dotted JSON path or hash field) equals VALUE, raw (repeatable)'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l limit -x -d 'stop after N sessions'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l all -d 'every session of the selected profiles (without it, name ids or give a filter)'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l dry-run -d 'print the plan (each session, each key, what changes) and change nothing'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -s y -l yes -d 'do not ask; required when stdin is not a terminal'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l backup -r -F -d 'first write the sessions about to change to this archive (see export), read it back, and change nothing if that fails'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l in-place -d 'rewrite the stored PII of the selected sessions in masked form (type, JSON structure and TTL kept)'
+complete -c sessionctl -n '__fish_seen_subcommand_from mask' -l all-items -d 'without --in-place: show every item of big keys (see inspect)'
+
+# cleanup
+complete -c sessionctl -n '__fish_seen_subcommand_from cleanup' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from cleanup' -l idle-over -x -d 'also delete whole sessions idle for longer than DURATION (as delete does them)'
+complete -c sessionctl -n '__fish_seen_subcommand_from cleanup' -l dry-run -d 'print the plan (each orphan or session, each key) and change nothing'
+complete -c sessionctl -n '__fish_seen_subcommand_from cleanup' -s y -l yes -d 'do not ask; required when stdin is not a terminal'
+complete -c sessionctl -n '__fish_seen_subcommand_from cleanup' -l backup -r -F -d 'first write the sessions about to change to this archive (see export), read it back, and change nothing if that fails'
+
+# export (backup)
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l match -x -d 'only sessions whose id matches GLOB (Redis glob rules)'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l state -x -d 'only sessions in STATE (btrix current, trt current_stage, telegram open/closed)'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l ttl-below -x -d 'only sessions expiring within DURATION'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l ttl-above -x -d 'only sessions with more than DURATION left'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l no-ttl -d 'only sessions that never expire'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l idle-over -x -d 'only sessions idle for longer than DURATION (90s, 15m, 24h, 7d)'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l where -x -d 'only sessions whose FIELD (dotted JSON path or hash field) equals VALUE, raw (repeatable)'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l limit -x -d 'stop after N sessions'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -s f -l file -r -F -d 'the archive to write (*.gz and *.zst are compressed); - for stdout'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l compress -x -a 'none gzip zstd' -d 'compression whatever the name says: none, gzip or zstd'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l mask -d 'mask personal data in the values (as mask --in-place would): a shareable archive; the header says so'
+complete -c sessionctl -n '__fish_seen_subcommand_from export backup' -l force -d 'replace FILE when it exists (once the new archive is complete)'
+
+# import (restore)
+complete -c sessionctl -n '__fish_seen_subcommand_from import restore' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from import restore' -l on-conflict -x -a 'skip replace fail' -d 'a session some key of which exists: skip it (default), replace it, or fail (stop)'
+complete -c sessionctl -n '__fish_seen_subcommand_from import restore' -l dry-run -d 'check the archive and count what would be restored; change nothing'
+complete -c sessionctl -n '__fish_seen_subcommand_from import restore' -l partial -d 'accept an archive cut before its trailer (restores what is there)'
+complete -c sessionctl -n '__fish_seen_subcommand_from import restore' -l allow-masked -d 'restore a masked archive (values masked, not the sessions\' own)'
+complete -c sessionctl -n '__fish_seen_subcommand_from import restore' -F
+
+# verify
+complete -c sessionctl -n '__fish_seen_subcommand_from verify' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from verify' -l partial -d 'accept an archive cut before its trailer'
+complete -c sessionctl -n '__fish_seen_subcommand_from verify' -F
+
+# smoke
+complete -c sessionctl -n '__fish_seen_subcommand_from smoke' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from smoke' -l junit -r -F -d 'also write the results as JUnit XML (Ant format) to FILE'
+complete -c sessionctl -n '__fish_seen_subcommand_from smoke' -l strict -d 'a config risk fails the check instead of warning'
+complete -c sessionctl -n '__fish_seen_subcommand_from smoke' -l latency-window -x -d 'how long PING latency is sampled (default 200ms)'
+
+# persist-test
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l scenario -x -d 'app-restart, redis-restart, multi-instance, redis-unavailable or ttl; repeatable (default: all)'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l spawn -d 'run against a redis-server of our own in a temp dir, restarted by us'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l spawn-config -x -d 'a setting for the spawned server (appendonly=yes, save=); repeatable'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l crash -d 'restart the spawned server as a crash (SIGKILL) instead of SHUTDOWN'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l spawn-matrix -d 'every usual persistence setting against a graceful restart and a crash, as one table'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l restart-cmd -x -d 'the command that restarts the target Redis (run with /bin/sh -c)'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l restart-timeout -x -d 'how long the restart command and Redis\'s return may take (default 60s)'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l redis-server -x -d 'the redis-server binary for --spawn (default: from PATH)'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l sessions -x -d 'redis-restart: canary sessions in all, spread over the profiles (default 100)'
+complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l junit -r -F -d 'also write the results as JUnit XML (Ant format) to FILE'

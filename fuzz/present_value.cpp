@@ -46,7 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<sessionctl::Encoding> expected;
   if (pick & 0x40) expected = sessionctl::Encoding::json;
 
-  const nlohmann::json shown = sessionctl::present_value(v, profile, reveal, expected);
+  // A profile with a framework serialization goes through present_serialized, as inspect sends it.
+  const std::string* format = nullptr;
+  if (profile && !profile->primary.format.empty()) format = &profile->primary.format;
+  const nlohmann::json shown = format ? sessionctl::present_serialized(v, *format, profile, reveal)
+                                      : sessionctl::present_value(v, profile, reveal, expected);
   try {
     (void)shown.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (!reveal) (void)shown.dump();  // throws on invalid UTF-8

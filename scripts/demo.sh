@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 if [ ! -x build/sessionctl ]; then
-  packages=(build-essential cmake pkg-config libhiredis-dev libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
+  packages=(build-essential cmake pkg-config libhiredis-dev libzstd-dev zlib1g-dev libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
             redis-server redis-tools catch2)
   missing=()
   for p in "${packages[@]}"; do
@@ -40,3 +40,12 @@ run build/sessionctl status
 run build/sessionctl list --wide
 run build/sessionctl inspect test-session-123 user_12345
 run build/sessionctl doctor || true   # exits 1 when it finds problems: that is its job
+run build/sessionctl extend --profile channels --by 30m --yes   # a TTL added to whole sessions
+run build/sessionctl delete --where data.email=john@example.com --dry-run   # the plan of an erasure, nothing changed
+run build/sessionctl backup --file "$dir/before.jsonl.zst"   # every session, exact, checksummed
+run build/sessionctl delete --profile btrix --yes
+run build/sessionctl verify "$dir/before.jsonl.zst" || true   # exits 1: the btrix sessions are missing
+run build/sessionctl restore "$dir/before.jsonl.zst"          # back, whole, with their expiries
+run build/sessionctl verify "$dir/before.jsonl.zst"
+run build/sessionctl smoke --junit "$dir/smoke.xml"   # the deploy pipeline's check; canaries leave nothing behind
+run build/sessionctl persist-test --spawn --spawn-config appendonly=yes --crash --scenario redis-restart   # sessions through a crash

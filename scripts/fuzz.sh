@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-2}
-targets=(url profiles json_probe present_value)
+targets=(url profiles json_probe present_value server_replies archive_reader jdk php_session)
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config git libhiredis-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2
-          libssl-dev redis-server redis-tools openssl groff-base man-db zsh fish)
+packages=(build-essential cmake pkg-config git libhiredis-dev libzstd-dev zlib1g-dev zstd libcli11-dev nlohmann-json3-dev libfmt-dev catch2 php-cli
+          libssl-dev redis-server redis-tools openssl groff-base man-db zsh fish libxml2-utils)
 # CI also lints and fuzzes: clang-format, clang-tidy and clang with libFuzzer.
 [ "${CI:-}" = true ] && packages+=(clang clang-format clang-tidy libclang-rt-14-dev)
 missing=()

@@ -95,6 +95,8 @@ class SingleNodeClient : public Client {
 
   const ConnectionOptions& options() const override { return conn_.options(); }
 
+  bool one_transaction(const std::vector<std::string>& /*keys*/) const override { return true; }
+
   Topology topology() const override {
     Topology t;
     NodeInfo n;

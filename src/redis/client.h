@@ -106,6 +106,9 @@ class Client {
   virtual const ConnectionOptions& options() const = 0;
   // The layout the client reads from (nodes, roles, slots; the sentinel's view).
   virtual Topology topology() const = 0;
+  // Whether these keys can change together in one MULTI … EXEC: always on one server; on a cluster only
+  // when they hash to one slot (else the server answers CROSSSLOT).
+  virtual bool one_transaction(const std::vector<std::string>& keys) const = 0;
 
   // Convenience: one command, error replies returned in place.
   Reply run1(const Command& command);

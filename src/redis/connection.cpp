@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+
 #include "redis/reply_error.h"
 #include "redis/transport.h"
 #include "util/errors.h"
@@ -12,10 +14,16 @@ namespace {
 
 // hiredis's reader builds our Reply values directly (no redisReply tree to copy from): the reader
 // calls these for each element; children are constructed in place inside their parent's vector.
+// An array's elements are added as they arrive, not made when its header says how many there will be:
+// a header of "*2000000000" from a broken or hostile server would otherwise allocate ~160 GB at once
+// (the fuzz target server_replies found it). Safe with hiredis: it fills an array's elements in order
+// and finishes a nested array before the next sibling, so growing a vector moves only finished elements.
 Reply* place(const redisReadTask* task) {
   if (task->parent) {
     auto* parent = static_cast<Reply*>(task->parent->obj);
-    return &parent->elements[static_cast<std::size_t>(task->idx)];
+    const auto idx = static_cast<std::size_t>(task->idx);
+    if (parent->elements.size() <= idx) parent->elements.resize(idx + 1);
+    return &parent->elements[idx];
   }
   return new Reply();
 }
@@ -32,7 +40,8 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
 void* create_array(const redisReadTask* task, int elements) {
   Reply* r = place(task);
   r->type = Reply::Type::array;
-  r->elements.resize(static_cast<std::size_t>(elements < 0 ? 0 : elements));
+  constexpr std::size_t kReserveAtMost = 4096;  // see place()
+  r->elements.reserve(std::min(static_cast<std::size_t>(elements < 0 ? 0 : elements), kReserveAtMost));
   return r;
 }
 
@@ -179,6 +188,23 @@ void Connection::write_and_read(const std::string& out, std::size_t want, std::v
     }
     if (transport_->has_buffered()) continue;
     transport_->wait(written < out.size() || transport_->wants_write(), deadline, "a reply");
+  }
+}
+
+std::vector<Reply> parse_replies(std::string_view bytes) {
+  std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreateWithFunctions(&reply_functions),
+                                                              redisReaderFree);
+  if (!reader) throw ConnectionError("out of memory for a reply reader");
+  std::vector<Reply> out;
+  if (redisReaderFeed(reader.get(), bytes.data(), bytes.size()) != REDIS_OK)
+    throw ConnectionError("protocol error: cannot buffer reply");
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK)
+      throw ConnectionError(fmt::format("protocol error: {}", reader->errstr));
+    if (!raw) return out;
+    std::unique_ptr<Reply> reply(static_cast<Reply*>(raw));
+    out.push_back(std::move(*reply));
   }
 }
 

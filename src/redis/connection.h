@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "redis/command_buffer.h"
@@ -41,5 +42,10 @@ class Connection {
   };
   std::unique_ptr<void, ReaderDeleter> reader_;
 };
+
+// The complete replies in `bytes`, read as a connection reads them (the same reader, the same Reply
+// values); an incomplete last reply is left out. Throws ConnectionError on a protocol error. For the
+// fuzz targets of the parsers of server replies.
+std::vector<Reply> parse_replies(std::string_view bytes);
 
 }  // namespace sessionctl::redis

@@ -85,6 +85,12 @@ bool is_data_error(const Reply& reply) {
   return reply.is_error() && classify_reply_error(reply).scope == ErrorScope::data;
 }
 
+bool is_redirect(const Reply& reply) {
+  if (!reply.is_error()) return false;
+  const ErrorCause cause = classify_reply_error(reply).cause;
+  return cause == ErrorCause::moved || cause == ErrorCause::ask;
+}
+
 void throw_if_fatal(const Reply& reply, const std::string& context) {
   if (reply.is_error() && !is_data_error(reply)) throw_reply_error(reply, context);
 }
@@ -124,13 +130,24 @@ void throw_reply_error(const Reply& reply, const std::string& context) {
     case ErrorCause::ask: {
       const Redirect& to = *info.redirect;
       throw Error(ExitCode::usage,
-                  fmt::format("{}: the key is served by another cluster node ({} slot {} at {}:{}); sessionctl reads "
-                              "one node only and does not follow cluster redirects yet",
+                  fmt::format("{}: the key is served by another cluster node ({} slot {} at {}:{}); sessionctl is "
+                              "reading this node only (--single-node, or INFO denied so the cluster went unseen): "
+                              "drop --single-node, or allow the user INFO",
                               context, info.code, to.slot, to.host.empty() ? "?" : to.host, to.port));
     }
     case ErrorCause::wrong_type:
     case ErrorCause::other:
       break;
+  }
+  if (info.code == "READONLY") {
+    throw UsageError(
+        fmt::format("{}: the server is a read-only replica ({}); point --url at the primary", context, reply.str));
+  }
+  if (info.code == "OOM") {
+    throw ReplyError(
+        fmt::format("{}: the server is out of memory and refuses writes (maxmemory with "
+                    "noeviction: {}); free memory or raise maxmemory, then run again",
+                    context, reply.str));
   }
   throw ReplyError(fmt::format("{} failed: {}", context, reply.str));
 }

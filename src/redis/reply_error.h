@@ -56,6 +56,10 @@ ReplyErrorInfo classify_reply_error(const Reply& reply);
 // Whether the reply is an error that is only a fact about one key (WRONGTYPE), to be recorded as data.
 bool is_data_error(const Reply& reply);
 
+// Whether the reply is MOVED or ASK: the key lives on another cluster node. Only a client reading one
+// node of a cluster (--single-node) passes these on; the cluster client follows them.
+bool is_redirect(const Reply& reply);
+
 // Throws the typed error for an error reply unless it is a data error; does nothing for other replies.
 void throw_if_fatal(const Reply& reply, const std::string& context);
 

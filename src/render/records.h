@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "json/text.h"
 #include "render/emit.h"
 #include "render/format.h"
 #include "render/table.h"
@@ -20,9 +21,6 @@ std::string dump_json(const nlohmann::json& value, bool pretty);
 
 // The envelope every JSON document carries: {"schema": "sessionctl.<name>", "version": N}.
 nlohmann::json json_document(const std::string& schema, int version);
-
-// Appends `text` as a JSON string literal; invalid UTF-8 becomes U+FFFD, as dump_json does.
-void append_json_string(std::string& out, std::string_view text);
 
 // One item of a stream: it knows its compact JSON form and its table row. Hot streams (list over
 // millions of sessions) write their JSON directly instead of building a DOM per item.

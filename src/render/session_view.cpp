@@ -146,6 +146,8 @@ std::vector<Table::Column> session_list_columns(bool wide) {
 json present_key_value(const Session& s, std::size_t i, const StoredValue& value, bool reveal) {
   std::optional<Encoding> expected;
   if (const KeyRole* role = s.role_of(i)) {
+    if (!role->format.empty() && (value.type == ValueType::string || value.type == ValueType::hash))
+      return present_serialized(value, role->format, s.profile, reveal);
     expected = role->encoding;
   } else if (!s.profile && i == 0 && !s.layout.empty()) {
     expected = Encoding::json;  // unknown under a shared layout: every profile there stores JSON

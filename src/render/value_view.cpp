@@ -1,5 +1,9 @@
 #include "render/value_view.h"
 
+#include <algorithm>
+
+#include "codec/jdk.h"
+#include "codec/php_session.h"
 #include "json/probe.h"
 #include "mask/mask.h"
 #include "util/errors.h"
@@ -97,52 +101,75 @@ json present_value(const StoredValue& v, const Profile* profile, bool reveal, st
   return out;
 }
 
-std::string base64_encode(const std::string& in) {
-  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += tbl[(n >> 18) & 63];
-    out += tbl[(n >> 12) & 63];
-    out += tbl[(n >> 6) & 63];
-    out += tbl[n & 63];
+namespace {
+
+constexpr std::size_t kMaxRuns = 32;       // printable runs shown per value
+constexpr std::size_t kMaxRunBytes = 200;  // each cut to this
+
+// The runs of at least four printable ASCII bytes, as strings(1) finds them; PII inside masked.
+json printable_runs(const std::string& bytes, bool reveal) {
+  json runs = json::array();
+  std::size_t start = 0;
+  const auto flush = [&](std::size_t end) {
+    if (end - start >= 4 && runs.size() < kMaxRuns) {
+      const std::string run = bytes.substr(start, std::min(end - start, kMaxRunBytes));
+      runs.push_back(reveal ? run : mask::mask_free_text(run));
+    }
+  };
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x20 || c > 0x7e) {
+      flush(i);
+      start = i + 1;
+    }
   }
-  if (i < in.size()) {
-    unsigned n = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += tbl[(n >> 18) & 63];
-    out += tbl[(n >> 12) & 63];
-    out += i + 1 < in.size() ? tbl[(n >> 6) & 63] : '=';
-    out += '=';
-  }
+  flush(bytes.size());
+  return runs;
+}
+
+json serialized_summary(const std::string& bytes, bool reveal) {
+  json out = {{"bytes", bytes.size()}, {"strings", printable_runs(bytes, reveal)}};
+  if (reveal) out["base64"] = base64_encode(bytes);
   return out;
 }
 
-std::string base64_decode(const std::string& in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (in.size() % 4 != 0) throw UsageError("malformed base64 value");
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    int a = val(in[i]), b = val(in[i + 1]);
-    int c = in[i + 2] == '=' ? 0 : val(in[i + 2]);
-    int d = in[i + 3] == '=' ? 0 : val(in[i + 3]);
-    if (a < 0 || b < 0 || c < 0 || d < 0) throw UsageError("malformed base64 value");
-    unsigned n = (static_cast<unsigned>(a) << 18) | (static_cast<unsigned>(b) << 12) | (static_cast<unsigned>(c) << 6) |
-                 static_cast<unsigned>(d);
-    out += static_cast<char>((n >> 16) & 0xFF);
-    if (in[i + 2] != '=') out += static_cast<char>((n >> 8) & 0xFF);
-    if (in[i + 3] != '=') out += static_cast<char>(n & 0xFF);
+// Text a person can read as it is (a Rails JSON session, a field holding a plain number).
+bool plain_text(const std::string& s) {
+  return is_utf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
+           const auto u = static_cast<unsigned char>(c);
+           return u < 0x20 && c != '\n' && c != '\t';
+         });
+}
+
+}  // namespace
+
+json present_serialized(const StoredValue& v, const std::string& format, const Profile* profile, bool reveal) {
+  json out = {{"encoding", format}};
+  const auto masked = [&](const json& doc) { return reveal ? doc : mask::mask_json(doc, rules_of(profile)); };
+  if (v.type == ValueType::hash) {
+    json fields = json::object();
+    for (const auto& [f, val] : v.fields) {
+      if (format == "jdk" && is_jdk_stream(val)) {
+        // Spring's own fields (creationTime, maxInactiveInterval…) are wrappers and strings; anything else
+        // is opaque with its class name.
+        fields[f] = masked(to_json(read_jdk(val)));
+      } else {
+        fields[f] = plain_text(val) ? json(reveal ? val : mask::mask_free_text(val)) : serialized_summary(val, reveal);
+      }
+    }
+    out["value"] = fields;
+    return out;
   }
+  if (format == "php-session") {
+    if (auto handler = detect_php_handler(v.raw)) {
+      if (auto session = parse_php_session(v.raw, *handler)) {
+        out["value"] = masked(to_json(*session));
+        return out;
+      }
+    }
+    out["reason"] = "not PHP session serialization";
+  }
+  out["value"] = serialized_summary(v.raw, reveal);
   return out;
 }
 

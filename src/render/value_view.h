@@ -6,6 +6,7 @@
 
 #include "session/profile.h"
 #include "session/session.h"
+#include "util/base64.h"
 
 namespace sessionctl {
 
@@ -19,9 +20,14 @@ namespace sessionctl {
 nlohmann::json present_value(const StoredValue& value, const Profile* profile, bool reveal,
                              std::optional<Encoding> expected = std::nullopt);
 
-// Base64 of arbitrary bytes (RFC 4648, with padding).
-std::string base64_encode(const std::string& bytes);
-// Decodes base64; throws UsageError on malformed input.
-std::string base64_decode(const std::string& text);
+// A value a framework library serialized (KeyRole::format: pickle, marshal, jdk…), which sessionctl never
+// executes: {"encoding": format, "value": {"bytes": N, "strings": [printable runs]}} — the runs of four or
+// more printable bytes, as `strings` finds them, with e-mail addresses and phone numbers masked unless
+// reveal (then "base64" carries the bytes too). A hash gives one such summary per field (a field value
+// that is plain text stays text, masked as free text). What sessionctl can decode safely is shown decoded
+// and masked with the profile's rules: PHP's session serialization as JSON (codec/php_session.h), and
+// JDK-serialized wrappers and strings (codec/jdk.h) in a "jdk" hash.
+nlohmann::json present_serialized(const StoredValue& value, const std::string& format, const Profile* profile,
+                                  bool reveal);
 
 }  // namespace sessionctl

@@ -35,7 +35,7 @@ Finding session_finding(const std::string& problem_name, const Profile* p) {
   if (problem_name == problem::no_ttl) {
     f.severity = Severity::error;
     f.message = "session keys without a TTL: they never expire (privacy and memory risk)";
-    f.fix = fmt::format("sessionctl extend{} --no-ttl --ttl {} --yes", prof,
+    f.fix = fmt::format("sessionctl extend{} --no-ttl --ttl {} --include-persistent --yes", prof,
                         ttl_arg(p ? p->default_ttl : std::nullopt, "24h"));
   } else if (problem_name == problem::corrupt) {
     f.severity = Severity::error;

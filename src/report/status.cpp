@@ -112,7 +112,8 @@ void apply_cluster_totals(StatusReport& r) {
   }
 }
 
-StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch) {
+StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch,
+                           bool count_sessions) {
   StatusReport r;
   const auto& opts = client.options();
   r.db = opts.db;
@@ -223,6 +224,7 @@ StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, re
       ns->rdb_save = node.reply.elements[1].str;
     }
   }
+  if (!count_sessions) return r;
   if (no_touch == redis::NoTouch::unsupported) {
     r.notes.push_back(fmt::format("CLIENT NO-TOUCH is not available{}: reading values updates their LRU/LFU clock",
                                   r.info_known ? " (Redis < 7.2)" : ""));

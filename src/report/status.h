@@ -82,8 +82,10 @@ struct StatusReport : Report {
   std::string to_table(const Terminal& term) const override;  // render_status()
 };
 
-// Reads INFO, CONFIG (where allowed) and counts sessions per profile. Read-only.
-StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch);
+// Reads INFO, CONFIG (where allowed) and counts sessions per profile. Read-only. Without `count_sessions`
+// (smoke) only the server's facts: no scan, and no note about CLIENT NO-TOUCH, which only reads need.
+StatusReport gather_status(redis::Client& client, const ProfileSet& profiles, redis::NoTouch no_touch,
+                           bool count_sessions = true);
 
 // Parses "key:value" lines of an INFO reply (sections merged).
 std::vector<std::pair<std::string, std::string>> parse_info(const std::string& info);

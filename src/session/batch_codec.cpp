@@ -47,9 +47,13 @@ void add_window(CommandBuffer& cmds, ValueType type, const std::string& key, Rep
 // String keys skip TYPE: PTTL says whether the key exists and STRLEN/GETRANGE failing with WRONGTYPE
 // says it is not a string (then TYPE is asked in a follow-up). The value is read before PTTL, so a key
 // that expires between the two reads as gone, never as an empty value.
-void add_key(CommandBuffer& cmds, PlannedKey& k, const std::string& key, bool want_value) {
+void add_key(CommandBuffer& cmds, PlannedKey& k, const std::string& key, bool want_value, bool expire_time) {
   static const std::string first_last = number(kFirstReadBytes - 1);
   ReplySlots& at = k.at;
+  if (expire_time) {
+    at.expire = slot(cmds.size());
+    cmds.add({"PEXPIRETIME", key});
+  }
   if (k.role->type == ValueType::string) {
     if (want_value) {
       at.value = slot(cmds.size());
@@ -143,7 +147,7 @@ BatchPlan plan_batch(const std::vector<std::string>& names, const std::vector<co
       PlannedKey& k = b.keys.emplace_back();
       k.role = &role;
       k.session = index;
-      add_key(b.commands, k, key, s.want_value);
+      add_key(b.commands, k, key, s.want_value, options.expire_times);
     };
     // The scanned name is the primary key: no need to build it again from the id.
     add_key_of(p.primary, name);
@@ -222,7 +226,14 @@ KeyInfo decode_key(const PlannedKey& pk, std::string name, std::vector<Reply>& r
   k.key = std::move(name);
   k.role = pk.role->role;
   const ReplySlots& at = pk.at;
+  // Reading one node of a cluster (--single-node), a key of the session that lives on another node is
+  // not in this store: absent, as it would be on that node's own.
+  if (redis::is_redirect(replies[at.ttl])) {
+    k.ttl_ms = -2;
+    return k;
+  }
   k.ttl_ms = replies[at.ttl].integer;
+  if (at.expire != none && replies[at.expire].type == Reply::Type::integer) k.expire_at_ms = replies[at.expire].integer;
   if (k.ttl_ms == -2) return k;  // gone (expired between SCAN and this read, or between two reads)
   auto set_type = [&](const std::string& reply) {
     k.type = parse_key_type(reply);
@@ -289,7 +300,7 @@ std::string fatal_error_in(const std::vector<Reply>& replies, std::size_t from, 
     const Reply& r = replies[i];
     // One classification (redis/reply_error.h): only data errors (WRONGTYPE) go on; a key the ACL user
     // may not read is data here too, since the scanner skips that profile instead of failing.
-    if (!r.is_error() || redis::is_data_error(r) || is_key_denied(r)) continue;
+    if (!r.is_error() || redis::is_data_error(r) || is_key_denied(r) || redis::is_redirect(r)) continue;
     index = i;
     return r.error_code();
   }

@@ -35,6 +35,7 @@ struct ReplySlots {
   Slot size = none;    // STRLEN (strings) or MEMORY USAGE (aggregates)
   Slot length = none;  // LLEN, HLEN, SCARD or ZCARD
   Slot value = none;   // GETRANGE, LRANGE, HSCAN, SSCAN or ZRANGE
+  Slot expire = none;  // PEXPIRETIME (archives: the absolute expiry, no client clock involved)
 };
 
 // One key of a planned session. Its name is not kept (key_name() builds it): the plan stays small.
@@ -84,6 +85,7 @@ struct PlanOptions {
   bool fetch_values = false;  // read values, not only metadata
   bool find_orphans = false;  // also check related keys and pointer indexes for missing sessions
   std::string id_glob;        // only sessions whose id matches
+  bool expire_times = false;  // also read each key's absolute expiry (PEXPIRETIME)
 };
 
 // Classifies scanned names by profile (in the order given) and plans the batch's first round trip.

@@ -79,6 +79,56 @@ constexpr const char* kBuiltinProfiles = R"json({
       "state_field": "current_stage",
       "activity_field": "last_interaction",
       "pii": {"client_input": "text", "therapist_response": "text", "user_agent": "redact"}
+    },
+    {
+      "name": "connect-redis",
+      "description": "Express sessions (express-session with connect-redis): sess:{id}, JSON with a cookie object, SET EX from cookie.expires or 86400 s, touch = EXPIRE",
+      "key": "sess:{id}",
+      "type": "string",
+      "encoding": "json",
+      "shape": {"all": ["cookie"]},
+      "ttl": {"default": "24h", "sliding": true},
+      "pii": {"email": "email", "user.email": "email", "user.name": "name", "username": "username", "user.username": "username", "passport.user": "redact"}
+    },
+    {
+      "name": "spring",
+      "description": "Spring Session (RedisSessionRepository; RedisIndexedSessionRepository adds the :expires:{id} key): spring:session:sessions:{id} hash, values JDK-serialized",
+      "key": "spring:session:sessions:{id}",
+      "exclude": ["spring:session:sessions:expires:{id}"],
+      "type": "hash",
+      "encoding": "fields",
+      "format": "jdk",
+      "related": [
+        {"role": "expires", "key": "spring:session:sessions:expires:{id}", "type": "string", "encoding": "opaque"}
+      ],
+      "ttl": {"default": "30m"}
+    },
+    {
+      "name": "php",
+      "description": "PHP sessions (phpredis session handler): PHPREDIS_SESSION:{id}, session.serialize_handler output, SETEX session.gc_maxlifetime (1440 s)",
+      "key": "PHPREDIS_SESSION:{id}",
+      "exclude": ["PHPREDIS_SESSION:{id}_LOCK"],
+      "type": "string",
+      "encoding": "opaque",
+      "format": "php-session",
+      "ttl": {"default": "24m"}
+    },
+    {
+      "name": "django",
+      "description": "Django sessions (django-redis cache backend): :1:django.contrib.sessions.cache{id}, a pickled dict, TTL from get_expiry_age() (SESSION_COOKIE_AGE, 2 weeks)",
+      "key": ":1:django.contrib.sessions.cache{id}",
+      "type": "string",
+      "encoding": "opaque",
+      "format": "pickle",
+      "ttl": {"default": "14d"}
+    },
+    {
+      "name": "rails",
+      "description": "Rails sessions (redis-actionpack, redis-session-store): rack:session:{id} (Rails 7 ids are 2::{sha256}), Marshal by default, SETEX expire_after, no TTL when unset",
+      "key": "rack:session:{id}",
+      "type": "string",
+      "encoding": "opaque",
+      "format": "marshal"
     }
   ]
 })json";

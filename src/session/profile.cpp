@@ -39,6 +39,11 @@ const json* json_path(const json& doc, const std::string& path) {
   return cur;
 }
 
+const std::vector<std::string>& known_formats() {
+  static const std::vector<std::string> formats = {"php-session", "jdk", "pickle", "marshal", "msgpack"};
+  return formats;
+}
+
 std::string value_type_name(ValueType t) {
   switch (t) {
     case ValueType::string:
@@ -330,7 +335,7 @@ struct Loader {
   // `related` is false for the primary key, whose fields sit on the profile itself (there "ttl" is the policy).
   KeyRole role(const json& obj, const std::string& at, const std::string& default_role, bool related) const {
     if (!obj.is_object()) fail(at, "", "must be an object");
-    if (related) only(obj, at, {"role", "key", "type", "encoding", "ttl", "max_items"});
+    if (related) only(obj, at, {"role", "key", "type", "encoding", "format", "ttl", "max_items"});
     KeyRole r;
     r.role = str(obj, at, "role", false, default_role);
     r.pattern = pattern(str(obj, at, "key", true), at, "key");
@@ -339,6 +344,15 @@ struct Loader {
     r.encoding = encoding(str(obj, at, "encoding", false), r.type, at);
     // In a related key, "ttl": false says the app never sets one (TRT's :meta).
     if (related) r.expects_ttl = boolean(obj, at, "ttl", true);
+    r.format = str(obj, at, "format", false);
+    if (!r.format.empty()) {
+      const auto& known = known_formats();
+      if (std::find(known.begin(), known.end(), r.format) == known.end()) {
+        std::string list;
+        for (const auto& f : known) list += (list.empty() ? "" : ", ") + f;
+        fail(at, "format", fmt::format("unknown format '{}': use {}", r.format, list));
+      }
+    }
     if (auto it = obj.find("max_items"); it != obj.end()) {
       if (!it->is_number_unsigned()) fail(at, "max_items", "must be a positive integer");
       r.max_items = it->get<std::size_t>();
@@ -351,7 +365,7 @@ struct Loader {
     current = obj.is_object() && obj.contains("name") && obj["name"].is_string() ? obj["name"].get<std::string>() : "";
     if (!obj.is_object()) fail(at, "", "each profile must be an object");
     only(obj, at,
-         {"name", "description", "role", "key", "type", "encoding", "max_items", "related", "indexes", "ttl",
+         {"name", "description", "role", "key", "type", "encoding", "format", "max_items", "related", "indexes", "ttl",
           "state_field", "state_labels", "activity_field", "shape", "exclude", "id_format", "max_size", "pii"});
     Profile p;
     p.name = str(obj, at, "name", true);
@@ -489,9 +503,14 @@ void ProfileSet::merge(ProfileSet other) {
     auto it = std::find_if(profiles_.begin(), profiles_.end(), [&](const Profile& q) { return q.name == p.name; });
     if (it != profiles_.end()) {
       *it = std::move(p);
-    } else {
-      profiles_.push_back(std::move(p));
+      continue;
     }
+    // Detection tries profiles in order: one the user wrote for a layout a built-in profile also has
+    // (their own sess:{id} store) goes before it, so that the user's description wins.
+    auto same_layout = std::find_if(profiles_.begin(), profiles_.end(), [&](const Profile& q) {
+      return q.primary.pattern.text() == p.primary.pattern.text();
+    });
+    profiles_.insert(same_layout, std::move(p));
   }
 }
 

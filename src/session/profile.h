@@ -31,7 +31,14 @@ struct KeyRole {
   Encoding encoding = Encoding::json;
   bool expects_ttl = true;               // false where the app never sets one (TRT's :meta)
   std::optional<std::size_t> max_items;  // TRT keeps the newest 50 history entries
+  // The serialization of an opaque value (or of each hash field's value), when a framework library wrote
+  // it: "php-session", "jdk", "pickle", "marshal", "msgpack"; empty for JSON and plain text. Never executed
+  // or unpickled: what sessionctl cannot decode is shown by size, its printable runs masked.
+  std::string format;
 };
+
+// The serialization formats a KeyRole may name.
+const std::vector<std::string>& known_formats();
 
 // An index that points at sessions: a zset of ids (TRT's active sessions) or a key per lookup
 // value holding the session id (Telegram's session:chat:{chat_id}).
@@ -86,7 +93,7 @@ class ProfileSet {
   static ProfileSet parse(const std::string& text, const std::string& origin);
   static ProfileSet load_file(const std::string& path);
 
-  // Adds or replaces (same name) profiles.
+  // Adds or replaces (same name) profiles; an added profile goes before any other of its primary key layout.
   void merge(ProfileSet other);
   // Keeps only the named profiles; throws UsageError naming unknown ones and the known names.
   ProfileSet select(const std::vector<std::string>& names) const;

@@ -378,6 +378,7 @@ std::optional<Session> SessionResolver::lookup(const Profile& p, const std::stri
     cmds.push_back({"TYPE", key});
     cmds.push_back({"PTTL", key});
     cmds.push_back({"MEMORY", "USAGE", key, "SAMPLES", "0"});
+    cmds.push_back({"PEXPIRETIME", key});
   }
   std::vector<Reply> meta = client_.run(cmds);
   throw_if_fatal(meta, "reading a session");
@@ -389,13 +390,14 @@ std::optional<Session> SessionResolver::lookup(const Profile& p, const std::stri
     KeyInfo k;
     k.key = keys[i].second;
     k.role = keys[i].first->role;
-    k.type = parse_key_type(meta[3 * i].str);
-    if (k.type == KeyType::other) k.other_type = meta[3 * i].str;
-    k.ttl_ms = meta[3 * i + 1].integer;
+    k.type = parse_key_type(meta[4 * i].str);
+    if (k.type == KeyType::other) k.other_type = meta[4 * i].str;
+    k.ttl_ms = meta[4 * i + 1].integer;
     if (k.ttl_ms == -2) k.type = KeyType::none;  // expired between TYPE and PTTL
     // RAM use for aggregates; strings get their length from read_values.
-    if (k.exists() && meta[3 * i + 2].type == Reply::Type::integer) k.size = meta[3 * i + 2].integer;
-    caps.push_back(keys[i].first->max_items.value_or(options_.items));
+    if (k.exists() && meta[4 * i + 2].type == Reply::Type::integer) k.size = meta[4 * i + 2].integer;
+    if (meta[4 * i + 3].type == Reply::Type::integer) k.expire_at_ms = meta[4 * i + 3].integer;
+    caps.push_back(options_.whole ? options_.items : keys[i].first->max_items.value_or(options_.items));
     s.keys.push_back(std::move(k));
   }
   const bool any_key = std::any_of(s.keys.begin(), s.keys.end(), [](const KeyInfo& k) { return k.exists(); });
@@ -424,7 +426,8 @@ std::optional<Session> SessionResolver::lookup(const Profile& p, const std::stri
 }
 
 std::optional<Session> SessionResolver::lookup_key(const std::string& key) {
-  std::vector<Reply> meta = client_.run({{"TYPE", key}, {"PTTL", key}, {"MEMORY", "USAGE", key, "SAMPLES", "0"}});
+  std::vector<Reply> meta =
+      client_.run({{"TYPE", key}, {"PTTL", key}, {"MEMORY", "USAGE", key, "SAMPLES", "0"}, {"PEXPIRETIME", key}});
   throw_if_fatal(meta, "reading a key");
   KeyInfo k;
   k.key = key;
@@ -435,6 +438,7 @@ std::optional<Session> SessionResolver::lookup_key(const std::string& key) {
   if (k.ttl_ms == -2 || meta[0].is_error()) k.type = KeyType::none;
   if (!k.exists()) return std::nullopt;
   if (meta[2].type == Reply::Type::integer) k.size = meta[2].integer;
+  if (meta[3].type == Reply::Type::integer) k.expire_at_ms = meta[3].integer;
   Session s;
   s.id = key;
   s.keys.push_back(std::move(k));

@@ -21,6 +21,8 @@ struct LookupOptions {
   // Strings longer than this are not read (their size comes from STRLEN): a 120 MB value would
   // otherwise exceed the connection's reply limit and end the connection.
   long long max_string_bytes = 64LL * 1024 * 1024;
+  // Aggregates read up to `items` even where the role sets a lower cap (mask --in-place needs values whole).
+  bool whole = false;
 };
 
 // A target whose keys exist only where the ACL user may not read.

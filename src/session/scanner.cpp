@@ -6,6 +6,7 @@
 #include <exception>
 #include <thread>
 
+#include "redis/reply_error.h"
 #include "session/batch_codec.h"
 #include "util/bounded_queue.h"
 #include "util/errors.h"
@@ -86,7 +87,7 @@ void SessionScanner::run(const std::function<bool(Session&)>& on_session,
   req.pattern = scan_glob(readable);  // only the layouts that can be read
   req.count = options_.scan_count;
   std::unique_ptr<redis::KeyStream> stream = client_.open_scan(req);
-  const PlanOptions plan_options{options_.fetch_values, options_.find_orphans, options_.id_glob};
+  const PlanOptions plan_options{options_.fetch_values, options_.find_orphans, options_.id_glob, options_.expire_times};
 
   std::thread scanner([&] {
     try {
@@ -180,6 +181,9 @@ std::vector<const Profile*> SessionScanner::readable_profiles() {
   std::vector<const Profile*> readable;
   if (probes.empty()) return readable;
   std::vector<Reply> replies = client_.run(probes);
+  // Reading one cluster node (--single-node): a probe key hashed to another node says nothing about ACLs.
+  for (auto& r : replies)
+    if (redis::is_redirect(r)) r = Reply{};
   std::size_t at = 0;
   if (!fatal_error_in(replies, 0, at).empty()) redis::throw_reply_error(replies[at], "EXISTS");
   for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -296,7 +300,8 @@ void SessionScanner::scan_zset_indexes(const std::vector<const Profile*>& profil
         check_interrupted();
         Reply r = client_.run1({"ZSCAN", key, cursor, "COUNT", "1000"});
         if (r.is_error()) {
-          if (r.error_code() == "WRONGTYPE") break;
+          // WRONGTYPE: not an index. A redirect: reading one cluster node, which does not hold it.
+          if (r.error_code() == "WRONGTYPE" || redis::is_redirect(r)) break;
           if (is_key_denied(r)) {
             note_denied(p.name, key);
             break;

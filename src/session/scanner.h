@@ -37,6 +37,7 @@ struct ScanOptions {
   std::string id_glob;        // only sessions whose id matches (Redis glob rules)
   std::size_t scan_count = 10000;
   bool find_orphans = false;                          // also report index entries and related keys without a session
+  bool expire_times = false;                          // KeyInfo::expire_at_ms from PEXPIRETIME (archives)
   std::function<void(const ScanCounters&)> progress;  // called after each batch, on the caller's thread
 };
 

@@ -39,8 +39,8 @@ KeyType parse_key_type(std::string_view t) {
   return KeyType::other;
 }
 
-std::string KeyInfo::type_name() const {
-  switch (type) {
+const char* key_type_name(KeyType t) {
+  switch (t) {
     case KeyType::none:
       return "none";
     case KeyType::string:
@@ -56,6 +56,11 @@ std::string KeyInfo::type_name() const {
     case KeyType::other:
       break;
   }
+  return "";
+}
+
+std::string KeyInfo::type_name() const {
+  if (type != KeyType::other) return key_type_name(type);
   return other_type.empty() ? "?" : other_type;
 }
 

@@ -35,6 +35,8 @@ enum class KeyType { none, string, hash, list, set, zset, other };
 
 // The key type a profile's value type is stored as.
 KeyType key_type(ValueType t);
+// TYPE's word for a key type ("string", "hash", …; "none"); "" for `other` (KeyInfo::other_type has it).
+const char* key_type_name(KeyType t);
 // Parses a TYPE reply ("string", "none", "stream"…); anything unknown is `other`.
 KeyType parse_key_type(std::string_view type_reply);
 
@@ -44,7 +46,9 @@ struct KeyInfo {
   KeyType type = KeyType::none;
   std::string other_type;  // TYPE's reply when type is `other` ("stream"; "?" when not known)
   long long ttl_ms = -2;   // PTTL: -1 no expiry, -2 missing
-  long long size = 0;      // bytes: value length for strings, MEMORY USAGE otherwise
+  // PEXPIRETIME (unix ms; -1 none, -2 missing) when asked for (ScanOptions::expire_times), else nullopt.
+  std::optional<long long> expire_at_ms;
+  long long size = 0;  // bytes: value length for strings, MEMORY USAGE otherwise
   std::optional<StoredValue> value;
   std::string note;  // why the value was not read ("too large"), shown with the key
   bool exists() const { return type != KeyType::none; }

@@ -15,7 +15,7 @@ using testsupport::RunResult;
 
 TEST_CASE("help after an unknown command (CMD --help) names the command (exit 2), not the main help", "[cli]") {
   for (const auto& [word, hint] : std::vector<std::pair<std::string, std::string>>{
-           {"extend", ""}, {"lsit", "did you mean 'list'?"}, {"stauts", "did you mean 'status' or 'stats'?"}}) {
+           {"frobnicate", ""}, {"lsit", "did you mean 'list'?"}, {"stauts", "did you mean 'status' or 'stats'?"}}) {
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{word, "--help"}, {word, "-h"}, {"--profile", "trt", word, "--help"}}) {
       RunResult r = run_sessionctl(args);

@@ -111,10 +111,7 @@ TEST_CASE("cluster: list counts exactly from every node, stats and doctor agree"
   CHECK(json::parse(doc.out).at("sessions_checked") == n + kFixtureSessions);
 }
 
-// Hidden ([.]): fails here, the fixture's :history and :meta keys are not shown (not yet known whether the
-// fixture load through redis-cli -c or the resolver on a cluster is at fault); see issue 12's closing note.
-TEST_CASE("cluster: inspect shows a trt session whose keys sit in different slots",
-          "[.][cluster][integration][known-defect]") {
+TEST_CASE("cluster: inspect shows a trt session whose keys sit in different slots", "[cluster][integration]") {
   RedisCluster cluster;
   load_fixture(cluster);
   const std::vector<std::string> keys = {"trt:session:user_12345:state", "trt:session:user_12345:history",
@@ -192,10 +189,56 @@ TEST_CASE("cluster: a resharding during list loses and repeats nothing", "[clust
   }
 }
 
-// Hidden ([.]): under load a list during a failover returned 22,367 of 30,000 sessions with exit 0; the
-// defect is in src/redis/cluster/scan.cpp and open (issue 12's closing note). Run it with its tag.
-TEST_CASE("cluster: a failover during list, and --replicas lists exactly",
-          "[.][cluster][integration][failover][known-defect]") {
+// A node's last slots all migrating when the scan reaches them: they are read later from both nodes, and
+// the keys the node's reader still held from the slots before them are handed on too (they were dropped
+// when a round found no stable slot left to read: a failover lost up to a batch of sessions with exit 0).
+TEST_CASE("cluster: the last slots of a node migrating lose none of the sessions before them",
+          "[cluster][integration][reshard]") {
+  RedisCluster cluster;
+  constexpr int n = 6000;
+  cluster.load(btrix_sessions(n));
+  std::vector<RedisServer*> p = cluster.primaries();
+  RedisServer& from = *p.at(0);
+  RedisServer& to = *p.at(1);
+  const std::vector<int> owned = cluster.slots_of(from);
+  // The reader sizes its rounds by keys per slot (scan.cpp: a third of SCAN COUNT's keys, here well under
+  // one a slot): 66, 132, 261, 507 stable slots, then 512 each, so rounds end near 966 + 512 * k stable
+  // slots. The migrating tail starts at each of 16 places around k = 7; at one of them a round ends
+  // exactly where it begins. (Without the hand-on after the loop it lists 3,857 of 6,000 at the first.)
+  constexpr std::size_t kFirst = 966 + 512 * 7 - 8;
+  constexpr std::size_t kPlaces = 16;
+  REQUIRE(owned.size() > kFirst + kPlaces + 100);
+  std::string importing, migrating;
+  for (std::size_t i = kFirst; i < owned.size(); ++i) {
+    const std::string setslot = "CLUSTER SETSLOT " + std::to_string(owned[i]);
+    importing += setslot + " IMPORTING " + cluster.id_of(from) + "\n";
+    migrating += setslot + " MIGRATING " + cluster.id_of(to) + "\n";
+  }
+  to.cli_script(importing);
+  from.cli_script(migrating);
+  // A few keys of the last slots already moved, as a migration leaves them: only the importing node has them.
+  const std::set<int> last(owned.end() - 100, owned.end());
+  int moved_keys = 0;
+  for (int i = 0; i < n && moved_keys < 20; ++i) {
+    const std::string key = "state:bt" + std::to_string(i);
+    if (last.count(cluster.slot_of(key)) == 0) continue;
+    from.cli({"MIGRATE", "127.0.0.1", std::to_string(to.port()), key, "0", "5000"});
+    ++moved_keys;
+  }
+  REQUIRE(moved_keys == 20);
+  for (std::size_t place = 0; place < kPlaces; ++place) {
+    INFO("stable slots before the migrating ones: " << kFirst + place);
+    const RunResult r = list_jsonl(cluster.url_of(2));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_exact(ids_of_jsonl(r.out), n, 0);
+    const std::string done = "CLUSTER SETSLOT " + std::to_string(owned[kFirst + place]) + " STABLE\n";
+    to.cli_script(done);
+    from.cli_script(done);
+  }
+}
+
+TEST_CASE("cluster: a failover during list, and --replicas lists exactly", "[cluster][integration][failover]") {
   ClusterOptions options;
   options.replicas_per_primary = 1;
   RedisCluster cluster(options);
@@ -229,6 +272,78 @@ TEST_CASE("cluster: a failover during list, and --replicas lists exactly",
   } else {
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.err, StartsWith("sessionctl: error: "));
+  }
+}
+
+// --single-node on a node of a 3-primary cluster: that node's sessions only, and stats and doctor work
+// though the ACL probe key and the TRT index hash to other nodes (they stopped at the first MOVED).
+TEST_CASE("cluster: --single-node reads one node of the cluster as a store of its own", "[cluster][integration]") {
+  RedisCluster cluster;
+  load_fixture(cluster);
+  cluster.load(btrix_sessions(900));
+  for (std::size_t i = 0; i < 3; ++i) {
+    RedisServer& node = *cluster.primaries().at(i);
+    int here = 0;
+    for (int k = 0; k < 900; ++k)
+      here += cluster.owner_of_slot(cluster.slot_of("state:bt" + std::to_string(k))) == &node ? 1 : 0;
+    const RunResult r = sessionctl({"list", "-o", "jsonl", "--single-node", "--profile", "btrix", "-u", node.url()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::vector<std::string> ids;
+    for (const auto& id : ids_of_jsonl(r.out))
+      if (id.rfind("bt", 0) == 0 && id.find_first_not_of("0123456789", 2) == std::string::npos) ids.push_back(id);
+    CHECK(ids.size() == static_cast<std::size_t>(here));
+    for (const auto& id : ids) CHECK(cluster.owner_of_slot(cluster.slot_of("state:" + id)) == &node);
+    const RunResult st = sessionctl({"stats", "-o", "json", "--single-node", "-u", node.url()});
+    INFO(st.err);
+    CHECK(st.exit_code == 0);
+    const RunResult doc = sessionctl({"doctor", "-o", "json", "--single-node", "-u", node.url()});
+    INFO(doc.err);
+    CHECK(doc.exit_code <= 1);
+  }
+}
+
+TEST_CASE("cluster: over TLS every node is verified with the one CA, and a wrong CA or plain URL is exit 3",
+          "[cluster][integration][tls]") {
+  RedisCluster cluster(ClusterOptions{.node = testsupport::ServerOptions{.tls = true}});
+  constexpr int n = 2000;
+  cluster.load(btrix_sessions(n));
+  RedisServer& seed = *cluster.primaries().at(0);
+  const std::string ca = seed.ca_file();
+  {
+    const RunResult r = list_jsonl(cluster.seed_url(), {"--cacert", ca});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_exact(ids_of_jsonl(r.out), n, 0);
+  }
+  {
+    // A session whose key lives on another node than the one the URL names: reached over TLS too.
+    std::string id;
+    for (int i = 0; i < n && id.empty(); ++i)
+      if (cluster.owner_of_slot(cluster.slot_of("state:bt" + std::to_string(i))) != &seed)
+        id = "bt" + std::to_string(i);
+    REQUIRE_FALSE(id.empty());
+    const RunResult r = sessionctl({"inspect", "-o", "json", id, "-u", seed.url(), "--cacert", ca});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(json::parse(r.out).at("sessions").size() == 1);
+  }
+  {
+    const RunResult r = sessionctl({"status", "-o", "json", "-u", seed.url(), "--cacert", ca});
+    INFO(r.err);
+    REQUIRE(r.exit_code <= 1);
+    CHECK(json::parse(r.out).at("cluster").at("nodes").size() == 3);
+  }
+  {
+    const RunResult r = list_jsonl(seed.url(), {"--cacert", seed.untrusted_ca_file()}, 20000);
+    check_error(r, 3);
+    CHECK_THAT(r.err, Contains("--cacert"));
+  }
+  {
+    std::string plain = seed.url();
+    plain.replace(0, std::string("rediss").size(), "redis");
+    const RunResult r = list_jsonl(plain, {}, 20000);
+    check_error(r, 3);
   }
 }
 

@@ -213,7 +213,10 @@ bool has_roff_flag(const std::string& roff, const std::string& flag) {
 
 // The COMMANDS subsection of one command: from its .SS line to the next .SS or .SH.
 std::string man_subsection(const std::string& roff, const std::string& name) {
-  auto start = roff.find(".SS \"" + name + "\"\n");
+  // roff writes a command's '-' as "\-" (persist-test).
+  std::string heading;
+  for (char c : name) heading += c == '-' ? std::string("\\-") : std::string(1, c);
+  auto start = roff.find(".SS \"" + heading + "\"\n");
   if (start == std::string::npos) return "";
   auto next_ss = roff.find("\n.SS ", start + 1), next_sh = roff.find("\n.SH ", start + 1);
   return roff.substr(start, std::min(next_ss, next_sh) - start);

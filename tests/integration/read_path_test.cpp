@@ -875,11 +875,14 @@ TEST_CASE("custom profiles from --profiles-file get the same commands", "[readpa
     CHECK(s["problems"].empty());
     CHECK(s["last_activity"] == iso(1767434000));
   }
-  // Alongside the built-in ones, and invisible without the file.
+  // Alongside the built-in ones, before the built-in connect-redis on the same layout; without the file
+  // the built-in profile claims them.
   json all = sctl_json(server, {"list", "--profiles-file", file});
   CHECK(all["summary"]["by_profile"]["connect"] == 2);
   CHECK(all["summary"]["by_profile"]["btrix"] == 4);
-  CHECK(list_ids(server, {}).count("Xy9-abc") == 0);
+  CHECK_FALSE(all["summary"]["by_profile"].contains("connect-redis"));
+  json builtin = sctl_json(server, {"list", "--profile", "connect-redis"});
+  CHECK(ids_of(builtin["sessions"]) == std::set<std::string>{"Xy9-abc", "Qp7_zz"});
 
   json doc = sctl_json(server, {"inspect", "Xy9-abc", "--profiles-file", file});
   REQUIRE(doc["sessions"].size() == 1);

@@ -46,10 +46,14 @@ inline void check_error(const RunResult& r, int exit_code, const std::string& se
 inline const std::map<std::string, long long> kSampleSessionCounts = {
     {"btrix", 3}, {"openvaa", 2}, {"channels", 2}, {"telegram", 1}, {"trt", 1}};
 
-// Sessions per profile in a sessionctl.status JSON document.
+// Sessions per profile in a sessionctl.status JSON document, for the profiles that have any.
 inline std::map<std::string, long long> status_counts(const nlohmann::json& doc) {
   std::map<std::string, long long> out;
-  for (const auto& p : doc.at("profiles")) out[p.at("profile").get<std::string>()] = p.at("sessions").get<long long>();
+  // Profiles with no session are left out: the fixtures hold none of the framework stores.
+  for (const auto& p : doc.at("profiles")) {
+    const long long n = p.at("sessions").get<long long>();
+    if (n > 0) out[p.at("profile").get<std::string>()] = n;
+  }
   return out;
 }
 

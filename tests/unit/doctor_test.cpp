@@ -174,7 +174,7 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
                         "no_ttl",
                         "btrix",
                         "session keys without a TTL",
-                        "sessionctl extend --profile btrix --no-ttl --ttl 1h --yes",
+                        "sessionctl extend --profile btrix --no-ttl --ttl 1h --include-persistent --yes",
                         7,
                         {"a", "b\nc"},
                         ""});
@@ -184,7 +184,7 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
   CHECK(text ==
         "error  btrix: 7 × session keys without a TTL  [no_ttl]\n"
         "       e.g. a, b\\nc, …\n"
-        "       fix: sessionctl extend --profile btrix --no-ttl --ttl 1h --yes\n"
+        "       fix: sessionctl extend --profile btrix --no-ttl --ttl 1h --include-persistent --yes\n"
         "warning  allkeys  [eviction_policy]\n"
         "       fix: redis-cli CONFIG SET x\n"
         "\n2 problems found (12 sessions checked)\n");
@@ -198,7 +198,7 @@ TEST_CASE("doctor: the report lists each finding with its examples and fix, and 
   CHECK(f["profile"] == "btrix");
   CHECK(f["count"] == 7);
   CHECK(f["examples"] == nlohmann::json::array({"a", "b\nc"}));
-  CHECK(f["fix"] == "sessionctl extend --profile btrix --no-ttl --ttl 1h --yes");
+  CHECK(f["fix"] == "sessionctl extend --profile btrix --no-ttl --ttl 1h --include-persistent --yes");
   CHECK(doc["findings"][1]["profile"].is_null());
 }
 

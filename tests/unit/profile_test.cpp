@@ -34,11 +34,16 @@ std::string parse_error(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("the five built-in profiles come from the seeds", "[profile]") {
+TEST_CASE("the built-in profiles: the five seed stores, then the framework stores", "[profile]") {
   ProfileSet set = ProfileSet::builtin();
   std::vector<std::string> names;
   for (const auto& p : set.all()) names.push_back(p.name);
-  CHECK(names == std::vector<std::string>{"btrix", "openvaa", "channels", "telegram", "trt"});
+  CHECK(names == std::vector<std::string>{"btrix", "openvaa", "channels", "telegram", "trt", "connect-redis", "spring",
+                                          "php", "django", "rails"});
+  CHECK(set.find("spring")->primary.format == "jdk");
+  CHECK(set.find("php")->match_key("PHPREDIS_SESSION:abc")->second == "abc");
+  CHECK_FALSE(set.find("php")->match_key("PHPREDIS_SESSION:abc_LOCK").has_value());  // phpredis's lock key
+  CHECK(set.find("django")->match_key(":1:django.contrib.sessions.cacheq8z")->second == "q8z");
 
   const Profile& btrix = *set.find("btrix");
   CHECK(btrix.primary.pattern.text() == "state:{id}");
@@ -171,10 +176,17 @@ TEST_CASE("a profiles file in the built-in format loads", "[profile]") {
   // Merged over the built-ins: a same-named profile replaces, a new one is added; --profile narrows.
   ProfileSet all = ProfileSet::builtin();
   all.merge(ProfileSet::parse(R"({"profiles":[{"name":"btrix","key":"bt:{id}"},{"name":"x","key":"x:{id}"}]})", "m"));
-  CHECK(all.all().size() == 6);
+  const std::size_t builtins = ProfileSet::builtin().all().size();
+  CHECK(all.all().size() == builtins + 1);
   CHECK(all.find("btrix")->primary.pattern.text() == "bt:{id}");
   CHECK(all.select({"x", "trt"}).all().size() == 2);
-  CHECK(all.select({}).all().size() == 6);
+  CHECK(all.select({}).all().size() == builtins + 1);
+  // A profile of the user's on a built-in layout comes first, so detection tries it first.
+  all.merge(ProfileSet::parse(R"({"profiles":[{"name":"mine","key":"sess:{id}"}]})", "m"));
+  const auto mine = std::find_if(all.all().begin(), all.all().end(), [](const Profile& q) { return q.name == "mine"; });
+  const auto builtin =
+      std::find_if(all.all().begin(), all.all().end(), [](const Profile& q) { return q.name == "connect-redis"; });
+  CHECK(mine < builtin);
   std::string err = usage_error([&] { (void)all.select({"nope"}); });
   CHECK_THAT(err, Contains("nope") && Contains("btrix") && Contains("trt"));
 }

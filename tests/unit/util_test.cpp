@@ -168,8 +168,7 @@ TEST_CASE("throw_reply_error: a server that cannot serve now is a ConnectionErro
 
 TEST_CASE("throw_reply_error: any other error is a ReplyError, exit 1", "[util][reply]") {
   for (const char* text : {"WRONGTYPE Operation against a key holding the wrong kind of value",
-                           "ERR unknown command 'FOO', with args beginning with: ", "OOM command not allowed", "ERR",
-                           "READONLY You can't write against a read only replica."}) {
+                           "ERR unknown command 'FOO', with args beginning with: ", "ERR"}) {
     INFO(text);
     Thrown t = map_error(text, "GET");
     CHECK(t.kind == "reply");
@@ -177,6 +176,16 @@ TEST_CASE("throw_reply_error: any other error is a ReplyError, exit 1", "[util][
     CHECK_THAT(t.message, Contains("GET failed"));
     CHECK(t.message.find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("throw_reply_error: OOM is exit 1 naming maxmemory, READONLY exit 2 naming the primary", "[util][reply]") {
+  Thrown oom = map_error("OOM command not allowed when used memory > 'maxmemory'.", "SET");
+  CHECK(oom.kind == "reply");
+  CHECK(oom.code == ExitCode::check_failed);
+  CHECK_THAT(oom.message, Contains("SET") && Contains("maxmemory"));
+  Thrown ro = map_error("READONLY You can't write against a read only replica.", "UNLINK");
+  CHECK(ro.code == ExitCode::usage);
+  CHECK_THAT(ro.message, Contains("UNLINK") && Contains("primary"));
 }
 
 TEST_CASE("Reply::error_code and checked()", "[util][reply]") {

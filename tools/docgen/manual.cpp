@@ -149,7 +149,8 @@ Section cluster() {
                "in `INFO cluster`, reads the slot map (`CLUSTER SLOTS`, checked against `CLUSTER NODES`) and from "
                "then on talks to every primary. Nothing else changes: every command works as on one server. A "
                "cluster has only db 0. When the user may not run `INFO`, the node cannot be recognised and is read "
-               "as a single server; `--single-node` reads one node alone on purpose (its share of the sessions)."),
+               "as a single server; `--single-node` reads one node alone on purpose (its share of the sessions: a "
+               "session key or index that hashes to another node, such as TRT's history, counts as absent)."),
           para("Commands go to the primary that owns their key's slot (CRC16, `{hash tag}` respected), one "
                "pipeline per primary, all primaries at once. `MOVED` re-reads the slot map and sends again, `ASK` is "
                "followed with `ASKING`; `TRYAGAIN`, `CLUSTERDOWN` and a node that stops answering are retried with "
@@ -228,58 +229,68 @@ Section sentinel() {
 }
 
 Section output() {
-  return {"OUTPUT",
-          {
-              para("Results go to standard output and nothing else does; progress, notes, warnings and errors go to "
-                   "standard error. `-o` picks the format:"),
-              item("`table`",
-                   "The default: aligned columns for people, coloured on a terminal. Its layout may change "
-                   "between versions; scripts should use `json` or `jsonl`. On a terminal a table fits `COLUMNS` "
-                   "(or the window): the widest text columns are cut with `…`, numbers never. Control characters, "
-                   "C1 controls and bidirectional controls in ids, keys, values and profile names are shown "
-                   "escaped (`\\x1b`, `\\u202e`) in tables and in messages on standard error, so a stored "
-                   "value cannot move the cursor, retitle the window or reorder what is shown; JSON carries them "
-                   "as they are."),
-              item("`json`",
-                   "One JSON document. Every document is an object whose `\"schema\"` names it (for "
-                   "example `\"sessionctl.list\"`) and whose `\"version\"` is an integer. Changing or "
-                   "removing a field, or changing what it means, increases the version."),
-              item("`jsonl`",
-                   "One JSON object a line, one line per item (a session for `list` and `inspect`), with "
-                   "no envelope: no schema, version or summary around the items, so that millions of "
-                   "sessions stream in flat memory and each line can go to `jq -c` or a log pipeline. A "
-                   "command whose result is a single report prints that report on one line."),
-              para("Conventions of every JSON document:"),
-              bullet("Durations are integer milliseconds in fields ending in `_ms`, such as `ttl_ms` and `idle_ms`. "
-                     "`ttl_ms` is `-1` for a key with no expiry."),
-              bullet("Times are RFC 3339 strings in UTC, such as `\"2026-05-01T09:30:00Z\"`; a time that is "
-                     "not known or not valid is `null`."),
-              bullet("Sizes are bytes, in fields ending in `_bytes` such as `size_bytes`."),
-              bullet("A value that is not valid UTF-8 is given in base64 and its `encoding` says so."),
-              bullet("`doctor`'s findings (`sessionctl.doctor`, one per line with `jsonl`) have `severity` "
-                     "(`error` or `warning`), `code`, `profile` (null for the server's configuration), `message`, "
-                     "`count`, `examples`, `fix` and, when there is something to say, `note`. `fix` is one command "
-                     "line to run as it is, no prose around it; words in capitals (`ID…`, `KEY`, `USER`, `BYTES`) "
-                     "are placeholders to fill in, and when every affected id is known they are already filled in. "
-                     "`note` is the prose that goes with the fix (what to look at first, an alternative, why no "
-                     "ids are named)."),
-              bullet("An id or key that is not valid UTF-8 is written in the escaped form tables show "
-                     "(`bad\\xff\\xfeutf8`), and a field of the same name ending in `_base64` (`id_base64`, "
-                     "`key_base64`, `points_to_base64`) carries its exact bytes. Fields without it hold the bytes "
-                     "as they are."),
-              bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
-                     "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
-                     "longer find the personal data in it; `--reveal` shows it as `text`. Its `reason` says why, "
-                     "with a byte offset. JSON nested deeper than the limit (see PROFILES) is corrupt even with "
-                     "`--reveal`."),
-              para("Commands that take session ids (`list`, `inspect`) accept each one as given, as a full key "
-                   "(`state:abc`, which names that layout's session only), in the escaped form tables show "
-                   "(`\\xNN`, `\\n`, `\\t`, `\\r`, `\\\\`), or as `b64:` followed by the base64 of its "
-                   "bytes. The id as given is tried first. A script that must never lose a byte uses the "
-                   "base64 form: `sessionctl list -o jsonl | jq -r 'if .id_base64 then \"b64:\" + .id_base64 "
-                   "else .id end' | xargs -d '\\n' sessionctl inspect --`."),
-              para("Personal data in values is masked in every format unless `--reveal` is given (see PII MASKING)."),
-          }};
+  return {
+      "OUTPUT",
+      {
+          para("Results go to standard output and nothing else does; progress, notes, warnings and errors go to "
+               "standard error. `-o` picks the format:"),
+          item("`table`",
+               "The default: aligned columns for people, coloured on a terminal. Its layout may change "
+               "between versions; scripts should use `json` or `jsonl`. On a terminal a table fits `COLUMNS` "
+               "(or the window): the widest text columns are cut with `…`, numbers never. Control characters, "
+               "C1 controls and bidirectional controls in ids, keys, values and profile names are shown "
+               "escaped (`\\x1b`, `\\u202e`) in tables and in messages on standard error, so a stored "
+               "value cannot move the cursor, retitle the window or reorder what is shown; JSON carries them "
+               "as they are."),
+          item("`json`",
+               "One JSON document. Every document is an object whose `\"schema\"` names it (for "
+               "example `\"sessionctl.list\"`) and whose `\"version\"` is an integer. Changing or "
+               "removing a field, or changing what it means, increases the version."),
+          item("`jsonl`",
+               "One JSON object a line, one line per item (a session for `list` and `inspect`), with "
+               "no envelope: no schema, version or summary around the items, so that millions of "
+               "sessions stream in flat memory and each line can go to `jq -c` or a log pipeline. A "
+               "command whose result is a single report prints that report on one line."),
+          para("Conventions of every JSON document:"),
+          bullet("Durations are integer milliseconds in fields ending in `_ms`, such as `ttl_ms` and `idle_ms`. "
+                 "`ttl_ms` is `-1` for a key with no expiry."),
+          bullet("Times are RFC 3339 strings in UTC, such as `\"2026-05-01T09:30:00Z\"`; a time that is "
+                 "not known or not valid is `null`."),
+          bullet("Sizes are bytes, in fields ending in `_bytes` such as `size_bytes`."),
+          bullet("A value that is not valid UTF-8 is given in base64 and its `encoding` says so."),
+          bullet("`doctor`'s findings (`sessionctl.doctor`, one per line with `jsonl`) have `severity` "
+                 "(`error` or `warning`), `code`, `profile` (null for the server's configuration), `message`, "
+                 "`count`, `examples`, `fix` and, when there is something to say, `note`. `fix` is one command "
+                 "line to run as it is, no prose around it; words in capitals (`ID…`, `KEY`, `USER`, `BYTES`) "
+                 "are placeholders to fill in, and when every affected id is known they are already filled in. "
+                 "`note` is the prose that goes with the fix (what to look at first, an alternative, why no "
+                 "ids are named)."),
+          bullet("`smoke` (`sessionctl.smoke`) and `persist-test` (`sessionctl.persist-test`) report checks: "
+                 "`ok`, `url` (redacted), `started`, `duration_ms`, `summary` (`passed`, `warned`, `failed`, "
+                 "`skipped`; persist-test also `informational`) and `checks`, each with `group` (`connect`, "
+                 "`server`, `cluster`, `canary`, `config`, `latency`; a scenario's name), `name`, `target` (the "
+                 "cluster node, or null), `result` (`pass`, `warn`, `fail`, `skip`, `info`), `message`, "
+                 "`duration_ms`, `evidence` (`key`, `expected`, `got`) and `data` (figures: latency "
+                 "`p50_us`/`p99_us`/`max_us`, `lost`, `downtime_ms`…). `persist-test --spawn-matrix` adds `matrix`: "
+                 "one row per setting with `graceful` and `crash` (`all kept`, `all lost`, `N of M lost`). "
+                 "`--junit FILE` writes the same checks as Ant JUnit XML, one testsuite per group."),
+          bullet("An id or key that is not valid UTF-8 is written in the escaped form tables show "
+                 "(`bad\\xff\\xfeutf8`), and a field of the same name ending in `_base64` (`id_base64`, "
+                 "`key_base64`, `points_to_base64`) carries its exact bytes. Fields without it hold the bytes "
+                 "as they are."),
+          bullet("A value (or list item) that should be JSON but does not parse is corrupt: it is shown as "
+                 "`[redacted: N chars]` with `encoding` `corrupt`, because the profile's field rules can no "
+                 "longer find the personal data in it; `--reveal` shows it as `text`. Its `reason` says why, "
+                 "with a byte offset. JSON nested deeper than the limit (see PROFILES) is corrupt even with "
+                 "`--reveal`."),
+          para("Commands that take session ids (`list`, `inspect`) accept each one as given, as a full key "
+               "(`state:abc`, which names that layout's session only), in the escaped form tables show "
+               "(`\\xNN`, `\\n`, `\\t`, `\\r`, `\\\\`), or as `b64:` followed by the base64 of its "
+               "bytes. The id as given is tried first. A script that must never lose a byte uses the "
+               "base64 form: `sessionctl list -o jsonl | jq -r 'if .id_base64 then \"b64:\" + .id_base64 "
+               "else .id end' | xargs -d '\\n' sessionctl inspect --`."),
+          para("Personal data in values is masked in every format unless `--reveal` is given (see PII MASKING)."),
+      }};
 }
 
 Section pii_masking() {
@@ -420,6 +431,7 @@ std::string encoding_text(const KeyRole& role) {
 std::string key_text(const KeyRole& role) {
   std::string out = fmt::format("`{}` ({}", role.pattern.text(), value_type_name(role.type));
   if (std::string enc = encoding_text(role); !enc.empty()) out += ", " + enc;
+  if (!role.format.empty()) out += fmt::format(", {} serialization", role.format);
   if (role.max_items) out += fmt::format(", newest {} items", *role.max_items);
   if (!role.expects_ttl) out += ", no TTL";
   return out + ")";

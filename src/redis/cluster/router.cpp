@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 #include <thread>
+#include <utility>
 
 #include "redis/cluster/node_pool.h"
 #include "redis/cluster/scan.h"
@@ -236,6 +237,12 @@ class ClusterClient : public Client {
 
   const ConnectionOptions& options() const override { return pool_.seed(); }
 
+  bool one_transaction(const std::vector<std::string>& keys) const override {
+    for (const auto& k : keys)
+      if (key_slot(k) != key_slot(keys.front())) return false;
+    return true;
+  }
+
   Topology topology() const override {
     Topology t;
     t.kind = TopologyKind::cluster;
@@ -301,7 +308,14 @@ class ClusterClient : public Client {
   }
 
   void refresh_view() {
-    view_ = pool_.read_view(NodePool::candidates_of(view_));
+    std::vector<NodeAddress> candidates = NodePool::candidates_of(view_);
+    // The node a MOVED named has taken the slot, so its map is at least that new; a node that has not
+    // heard of the change yet would send every batch on the same detour again.
+    if (moved_to_) {
+      candidates.erase(std::remove(candidates.begin(), candidates.end(), *moved_to_), candidates.end());
+      candidates.insert(candidates.begin(), *std::exchange(moved_to_, std::nullopt));
+    }
+    view_ = pool_.read_view(candidates);
     read_cluster_state();
   }
 
@@ -417,6 +431,9 @@ class ClusterClient : public Client {
           Retry w = Retry::none;
           if (info.cause == ErrorCause::moved) {
             w = Retry::moved;
+            if (info.redirect)
+              moved_to_ = NodeAddress{info.redirect->host.empty() ? g.node.host : info.redirect->host,
+                                      info.redirect->port, "", ""};
           } else if (info.cause == ErrorCause::ask) {
             // A transaction cannot be ASKed command by command: wait for the migration to finish.
             w = units[u].first == units[u].last ? Retry::ask : Retry::unavailable;
@@ -443,7 +460,8 @@ class ClusterClient : public Client {
   ClusterView view_;
   std::string cluster_state_;
   bool no_touch_on_ = false;
-  bool failed_without_replica_ = false;                         // the last dispatch lost a primary that has no replica
+  std::optional<NodeAddress> moved_to_;  // where the last MOVED pointed: asked first for the new map
+  bool failed_without_replica_ = false;  // the last dispatch lost a primary that has no replica
   std::map<std::size_t, std::optional<Redirect>> pending_ask_;  // first command index → where to ASK
 };
 

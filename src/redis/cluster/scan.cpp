@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -63,7 +63,7 @@ Command getkeys(int slot, std::size_t cap) {
 class ClusterKeyStream : public KeyStream {
  public:
   ClusterKeyStream(const ConnectionOptions& seed, ClusterView view, ScanRequest request, bool no_touch)
-      : pool_(seed), view_(std::move(view)), request_(std::move(request)), queue_(2) {
+      : pool_(seed), view_(std::move(view)), request_(std::move(request)) {
     if (no_touch) pool_.set_on_connect({"CLIENT", "NO-TOUCH", "ON"});
     const auto unserved = view_.map.uncovered();
     if (!unserved.empty()) {
@@ -96,10 +96,9 @@ class ClusterKeyStream : public KeyStream {
     if (!slot_mode_) {
       for (auto& w : workers_) w->slots.clear();
     }
-    // The stream's batches together are about one SCAN COUNT, so memory is what one server's scan takes.
+    // Each batch next() returns holds one batch of every node, about one SCAN COUNT together: memory is
+    // what one server's scan takes, and every pipeline built from it keeps all the nodes busy at once.
     batch_target_ = std::max<std::size_t>(1000, request_.count / std::max<std::size_t>(1, workers_.size()));
-    running_ = workers_.size();
-    if (workers_.empty()) queue_.close();
     for (auto& w : workers_) {
       Worker* raw = w.get();
       w->thread = std::thread([this, raw] { work(*raw); });
@@ -107,7 +106,7 @@ class ClusterKeyStream : public KeyStream {
   }
 
   ~ClusterKeyStream() override {
-    queue_.cancel();
+    for (auto& w : workers_) w->queue.cancel();
     for (auto& w : workers_)
       if (w->thread.joinable()) w->thread.join();
   }
@@ -116,10 +115,24 @@ class ClusterKeyStream : public KeyStream {
   ClusterKeyStream& operator=(const ClusterKeyStream&) = delete;
 
   bool next(std::vector<std::string>& keys) override {
-    if (auto batch = queue_.pop()) {
-      keys = std::move(*batch);
-      return true;
+    // One batch from each node still reading, merged. Waiting on the slowest node's batch holds the
+    // others back by at most their queue (two batches): the nodes are read in step.
+    keys.clear();
+    bool got = false;
+    for (auto& w : workers_) {
+      if (w->drained) continue;
+      if (auto batch = w->queue.pop()) {
+        if (keys.empty()) {
+          keys = std::move(*batch);
+        } else {
+          keys.insert(keys.end(), std::make_move_iterator(batch->begin()), std::make_move_iterator(batch->end()));
+        }
+        got = true;
+      } else {
+        w->drained = true;
+      }
     }
+    if (got) return true;
     if (!joined_) {
       for (auto& w : workers_)
         if (w->thread.joinable()) w->thread.join();
@@ -149,10 +162,12 @@ class ClusterKeyStream : public KeyStream {
     std::size_t index = 0;
     NodeAddress primary, data_node;
     bool replica = false;
-    std::unique_ptr<Connection> data;   // where keys are read (the primary, or its replica)
-    std::unique_ptr<Connection> check;  // the primary, when data is a replica: its view decides stability
-    std::vector<int> slots;             // the slots it owned when the scan began, ascending
-    std::size_t pushed_upto = 0;        // slots[0, pushed_upto) are read and handed on
+    std::unique_ptr<Connection> data;                 // where keys are read (the primary, or its replica)
+    std::unique_ptr<Connection> check;                // the primary, when data is a replica: its view decides stability
+    std::vector<int> slots;                           // the slots it owned when the scan began, ascending
+    std::size_t pushed_upto = 0;                      // slots[0, pushed_upto) are read and handed on
+    BoundedQueue<std::vector<std::string>> queue{2};  // its batches, to next()
+    bool drained = false;                             // next() has had its last batch
     std::thread thread;
   };
 
@@ -184,10 +199,6 @@ class ClusterKeyStream : public KeyStream {
     redo_.insert(redo_.end(), slots.begin(), slots.end());
   }
 
-  void worker_done() {
-    if (--running_ == 0) queue_.close();
-  }
-
   void work(Worker& w) {
     try {
       if (slot_mode_) {
@@ -208,7 +219,7 @@ class ClusterKeyStream : public KeyStream {
     } catch (...) {
       fail(std::current_exception());
     }
-    worker_done();
+    w.queue.close();
   }
 
   Reply nodes_of_primary(Worker& w) { return (w.check ? *w.check : *w.data).command({"CLUSTER", "NODES"}); }
@@ -221,7 +232,7 @@ class ClusterKeyStream : public KeyStream {
     std::size_t pos = 0;
     while (pos < w.slots.size()) {
       const auto want =
-          static_cast<std::size_t>(std::clamp(static_cast<double>(request_.count) / keys_per_slot, 1.0, 512.0));
+          static_cast<std::size_t>(std::clamp(static_cast<double>(batch_target_) / keys_per_slot, 1.0, 512.0));
       std::vector<int> batch;
       std::vector<int> moved;
       while (pos < w.slots.size() && batch.size() < want) {
@@ -268,12 +279,16 @@ class ClusterKeyStream : public KeyStream {
       keys_per_slot =
           std::max(1.0, 0.5 * keys_per_slot + 0.5 * static_cast<double>(total) / static_cast<double>(batch.size()));
       before = after;
-      if (out.size() >= batch_target_ || pos >= w.slots.size()) {
-        if (!queue_.push(std::move(out))) return;
+      // A round reads about batch_target_ keys: hand them on after each (a batch is one round, not two).
+      if (out.size() >= batch_target_ / 2) {
+        if (!w.queue.push(std::move(out))) return;
         out.clear();
         w.pushed_upto = pos;
       }
     }
+    // After the loop, not in it: when the last slots all moved away, the loop ends on `continue` while
+    // keys are still held (they were dropped, silently, until this was here).
+    if (!out.empty() && !w.queue.push(std::move(out))) return;
     w.pushed_upto = w.slots.size();
   }
 
@@ -289,7 +304,7 @@ class ClusterKeyStream : public KeyStream {
       std::vector<std::string> keys;
       for (auto& e : r.elements[1].elements)
         if (view_.map.owner(key_slot(e.str)) == static_cast<int>(w.index)) keys.push_back(std::move(e.str));
-      if (!keys.empty() && !queue_.push(std::move(keys))) return;
+      if (!keys.empty() && !w.queue.push(std::move(keys))) return;
     } while (cursor != "0");
   }
 
@@ -458,9 +473,7 @@ class ClusterKeyStream : public KeyStream {
   NodePool pool_;  // the consumer thread's connections (re-reads)
   ClusterView view_;
   ScanRequest request_;
-  BoundedQueue<std::vector<std::string>> queue_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::atomic<std::size_t> running_{0};
   std::size_t batch_target_ = 10000;  // keys per batch a worker hands on
   bool slot_mode_ = true;
   bool joined_ = false;
