@@ -55,7 +55,27 @@ std::string now_text() { return rfc3339(unix_now()).value_or("1970-01-01T00:00:0
 std::string json_value(const Profile& p, const std::string& tag, const std::string& link_value) {
   nlohmann::json v = nlohmann::json::object();
   for (const auto& f : p.shape_all) set_path(v, f, nlohmann::json::object());
-  if (!p.shape_any.empty()) set_path(v, p.shape_any.front(), now_text());
+  const bool voting = std::find(p.shape_any.begin(), p.shape_any.end(), "proposals") != p.shape_any.end();
+  if (voting) {
+    // A voting session as the telegram bot of seed 003 keeps it: participants, the session's votes and one
+    // open proposal with votes of its own, so that the scenarios can vote on it as the bot's addVote does.
+    const long long now_ms = static_cast<long long>(unix_now() * 1000);
+    v["message"] = "sessionctl canary";
+    v["participants"] = {"@sessionctl"};
+    v["votes"] = nlohmann::json::object();
+    v["createdByUsername"] = "sessionctl";
+    v["proposals"] = {{{"id", std::to_string(now_ms)},
+                       {"text", "sessionctl canary proposal"},
+                       {"type", "buy"},
+                       {"votes", {{"@sessionctl", {{"vote", "yes"}, {"amount", 0}}}}},
+                       {"open", true},
+                       {"createdByUsername", "sessionctl"},
+                       {"duration", 5},
+                       {"startTime", now_ms},
+                       {"endTime", now_ms + 5 * 60 * 1000}}};
+  } else if (!p.shape_any.empty()) {
+    set_path(v, p.shape_any.front(), now_text());
+  }
   if (!p.state_field.empty()) set_path(v, p.state_field, p.state_labels.is_object() ? nlohmann::json(true) : "SMOKE");
   if (!p.activity_field.empty()) set_path(v, p.activity_field, now_text());
   for (const auto& index : p.indexes) {

@@ -118,6 +118,25 @@ Check btrix_flow(const CanaryGuard::Connect& connect, CanaryGuard& guard, const 
   return c;
 }
 
+// Where a vote goes: the first proposal's votes, as the telegram bot's addVote(session, proposal, user) records
+// it, or the session's own votes when it has no proposal.
+nlohmann::json& vote_box(nlohmann::json& session) {
+  if (session.contains("proposals") && session["proposals"].is_array() && !session["proposals"].empty() &&
+      session["proposals"][0].is_object()) {
+    nlohmann::json& votes = session["proposals"][0]["votes"];
+    if (!votes.is_object()) votes = nlohmann::json::object();
+    return votes;
+  }
+  nlohmann::json& votes = session["votes"];
+  if (!votes.is_object()) votes = nlohmann::json::object();
+  return votes;
+}
+
+long long vote_count(const std::string& value) {
+  nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
+  return v.is_object() ? static_cast<long long>(vote_box(v).size()) : 0;
+}
+
 // Any other profile: a session written by one client, then read back and carried on by a fresh one.
 Check continue_session(const CanaryGuard::Connect& connect, CanaryGuard& guard, const Profile& profile,
                        const PersistOptions& o) {
@@ -154,6 +173,8 @@ Check continue_session(const CanaryGuard::Connect& connect, CanaryGuard& guard, 
         nlohmann::json v = nlohmann::json::parse(k.items.at(0), nullptr, false);
         if (v.is_object()) {
           v["sessionctl_step"] = 2;
+          // A voting session (telegram) goes on with a vote on its proposal.
+          if (v.contains("proposals")) vote_box(v)["@sessionctl_step2"] = {{"vote", "no"}, {"amount", 0}};
           k.items.at(0) = v.dump();
         } else {
           k.items.at(0) += " step 2";
@@ -374,7 +395,7 @@ Check lost_updates(const CanaryGuard::Connect& connect, CanaryGuard& guard, cons
             // The telegram vote: the whole session read, one vote added, the whole session written back.
             nlohmann::json v = nlohmann::json::parse(app.run1({"GET", primary.key}).str, nullptr, false);
             if (!v.is_object()) v = nlohmann::json::object();
-            v["votes"][fmt::format("voter{}_{}", i, n)] = "yes";
+            vote_box(v)[fmt::format("@voter{}_{}", i, n)] = {{"vote", "yes"}, {"amount", 0}};
             app.run1({"SET", primary.key, v.dump(), "PX", px});
           } else {
             // The trt exchange: the count read, one added, written back.
@@ -394,9 +415,8 @@ Check lost_updates(const CanaryGuard::Connect& connect, CanaryGuard& guard, cons
   auto reader = connect();
   long long kept = 0;
   if (json_votes) {
-    const nlohmann::json v = nlohmann::json::parse(reader->run1({"GET", primary.key}).str, nullptr, false);
-    if (v.is_object() && v.contains("votes") && v["votes"].is_object())
-      kept = static_cast<long long>(v["votes"].size());
+    // The canary's own votes (its proposal's first) are not among the updates.
+    kept = vote_count(reader->run1({"GET", primary.key}).str) - vote_count(primary.items.at(0));
   } else {
     const redis::Reply r = reader->run1({"HGET", primary.key, "exchange_count"});
     kept = r.is_nil() ? 0 : std::atoll(r.str.c_str());

@@ -132,8 +132,20 @@ TEST_CASE("persist-test app-restart and ttl pass on a server and leave nothing b
   for (const auto& [name, result] : multi)
     CHECK(result == (name == "telegram vote" || name == "trt exchange count" ? "info" : "pass"));
   bool found_leftovers = false;
-  for (const auto& c : doc.at("checks"))
+  bool counted_votes = false;
+  for (const auto& c : doc.at("checks")) {
     if (c.at("name") == "trt expiry") found_leftovers = c.at("data").at("left_behind").size() == 2;
+    if (c.at("name") == "telegram vote") {
+      // Votes go on the canary's proposal; its own first vote is not counted among the updates.
+      const auto& d = c.at("data");
+      INFO(d.dump());
+      CHECK(d.at("kept").get<long long>() >= 1);
+      CHECK(d.at("kept").get<long long>() <= d.at("updates").get<long long>());
+      CHECK(d.at("lost").get<long long>() == d.at("updates").get<long long>() - d.at("kept").get<long long>());
+      counted_votes = true;
+    }
+  }
+  CHECK(counted_votes);
   CHECK(found_leftovers);
   CHECK(dbsize(server) == 3);
   CHECK(server.cli({"ZRANGE", "trt:active_sessions", "0", "-1"}) == "someone\n");

@@ -146,6 +146,14 @@ TEST_CASE("smoke's canaries are sessions of their own profile as list sees them"
       CHECK(fields.at("maxInactiveInterval") == 1800);
       CHECK(fields.at("creationTime").is_number_integer());
       CHECK(fields.at("sessionAttr:sessionctl_canary").is_string());
+    } else if (c.profile->name == "telegram") {
+      // Seed 003's voting session: participants, and a proposal with votes of its own.
+      const json doc = testsupport::sctl_json(server, {"inspect", c.id, "--reveal"});
+      const json& value = doc.at("sessions").at(0).at("key_details").at(0).at("value");
+      INFO(value.dump());
+      CHECK(value.at("participants").is_array());
+      CHECK(value.at("proposals").at(0).at("votes").contains("@sessionctl"));
+      CHECK(value.at("proposals").at(0).at("open") == true);
     } else if (c.profile->name == "php") {
       const json doc = testsupport::sctl_json(server, {"inspect", c.id, "--reveal"});
       CHECK(doc.at("sessions").at(0).at("key_details").at(0).at("encoding") == "php-session");
