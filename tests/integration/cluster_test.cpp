@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -352,6 +353,7 @@ TEST_CASE("cluster: a stopped node, an uncovered slot and a dead primary are exi
   RedisCluster cluster;
   cluster.load(btrix_sessions(500));
   std::vector<RedisServer*> p = cluster.primaries();
+  const std::vector<int> dead_slots = cluster.slots_of(*p.at(2));
   {
     INFO("an uncovered slot");
     const int slot = cluster.slot_of("state:bt7");
@@ -375,6 +377,25 @@ TEST_CASE("cluster: a stopped node, an uncovered slot and a dead primary are exi
     INFO(r.err);
     CHECK(
         (r.err.find(std::to_string(p.at(2)->port())) != std::string::npos || r.err.find("slot") != std::string::npos));
+  }
+  {
+    INFO("the dead primary marked failed: a point lookup fails at once and names it, not a resharding");
+    const auto marked = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < marked && p.at(0)->cli({"CLUSTER", "NODES"}).find("master,fail") == std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE_THAT(p.at(0)->cli({"CLUSTER", "NODES"}), Contains("master,fail"));
+    std::string id_there;  // a session whose key lives on the dead primary
+    for (int i = 0; id_there.empty(); ++i) {
+      const int slot = cluster.slot_of("state:bt" + std::to_string(i));
+      if (std::find(dead_slots.begin(), dead_slots.end(), slot) != dead_slots.end()) id_there = "bt" + std::to_string(i);
+    }
+    const auto t0 = Clock::now();
+    const RunResult r = sessionctl({"inspect", id_there, "-u", cluster.url_of(0)}, {}, 30000);
+    CHECK(Clock::now() - t0 < std::chrono::seconds(3));
+    check_error(r, 3);
+    CHECK_THAT(r.err, Contains(std::to_string(p.at(2)->port())));
+    CHECK_THAT(r.err, Contains("no replica"));
+    CHECK_THAT(r.err, !Contains("resharding"));
   }
   {
     INFO("the URL names the port of the stopped node");

@@ -280,6 +280,39 @@ TEST_CASE("persist-test redis-unavailable: operations fail fast while Redis is d
   }
 }
 
+TEST_CASE("persist-test redis-unavailable on a 3-primary cluster restarted while --restart-cmd runs",
+          "[persist][integration][cluster]") {
+  testsupport::ClusterOptions options;
+  options.node.config = {{"appendonly", "yes"}, {"appendfsync", "always"}};
+  RedisCluster cluster(options);
+  // The restart command only waits; the test stops every primary, starts them again and waits for the
+  // cluster to be ok, as an operator's rolling restart script would before it returns.
+  auto run = std::async(std::launch::async, [&] {
+    return testsupport::sessionctl({"persist-test", "-u", cluster.seed_url(), "--scenario", "redis-unavailable",
+                                    "--restart-cmd", "sleep 8", "-o", "json", "--connect-timeout", "1s"},
+                                   {}, 60000);
+  });
+  const auto primaries = cluster.primaries();  // asked of the nodes, so asked before they stop
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  for (auto* node : primaries) node->stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  for (auto* node : primaries) node->start();
+  cluster.wait_ok();
+  const RunResult r = run.get();
+  INFO(r);
+  CHECK(r.exit_code == 0);
+  const json doc = doc_of(r);
+  const auto results = results_of(doc, "redis-unavailable");
+  CHECK(results.size() == 1 + profile_count());  // fail fast, and one check per profile after the restart
+  for (const auto& [name, result] : results) CHECK(result == "pass");
+  for (const auto& c : doc.at("checks")) {
+    if (c.at("name") != "fail fast") continue;
+    CHECK(c.at("data").at("failed").get<int>() >= 3);
+    CHECK(c.at("data").at("slowest_ms").get<long long>() < 2000);
+  }
+  for (auto* node : primaries) CHECK(dbsize(*node) == 0);
+}
+
 TEST_CASE("persist-test: SIGTERM part way removes every canary, also those without a TTL", "[persist][integration]") {
   RedisServer server;
   // ttl writes short-lived canaries (trt's :meta without a TTL, as the app writes it) and waits for them to expire.

@@ -124,14 +124,18 @@ class ClusterClient : public Client {
     std::vector<std::optional<Redirect>> asks(pending.size());
     const Clock::time_point start = Clock::now();
     std::string last_problem;
+    int redirects = 0;  // rounds sent again because the slot map moved (MOVED, ASK); waits are bounded by time
     for (int round = 0;; ++round) {
       std::vector<std::pair<Unit, Retry>> again = dispatch(commands, pending, asks, out, last_problem);
       if (again.empty()) return out;
-      if (round >= kMaxRedirects) {
+      const bool redirected = std::any_of(again.begin(), again.end(), [](const auto& a) {
+        return a.second == Retry::moved || a.second == Retry::ask;
+      });
+      if (redirected && ++redirects > kMaxRedirects) {
         throw ConnectionError(
             fmt::format("the cluster redirected a command {} times ({}): its slot map keeps "
                         "changing; try again when the resharding is done",
-                        round + 1, last_problem));
+                        redirects, last_problem));
       }
       bool refresh = false, wait = false;
       pending.clear();
@@ -142,7 +146,7 @@ class ClusterClient : public Client {
         pending.push_back(unit);
         asks.push_back(why == Retry::ask ? pending_ask_[unit.first] : std::nullopt);
       }
-      if (wait && last_problem.find("CLUSTERDOWN") != std::string::npos) {
+      if (wait && (failed_without_replica_ || last_problem.find("CLUSTERDOWN") != std::string::npos)) {
         // A cluster that lost a slot's owner stays down until someone acts: say which slots, don't wait.
         refresh_view();
         const auto unserved = view_.map.uncovered();
@@ -152,11 +156,22 @@ class ClusterClient : public Client {
               "their sessions cannot be read; see `redis-cli --cluster check {}`",
               cluster_state_.empty() ? "fail" : cluster_state_, describe_slots(unserved), view_.answered_by));
         }
+        // An owner the cluster has marked failed, with no replica to take over, is back only when restarted.
+        const std::string dead = failed_owners_without_replica();
+        if (!dead.empty()) {
+          throw ConnectionError(fmt::format(
+              "the cluster is down (cluster_state:{}): {} marked failed with no replica to take over, so "
+              "sessions in those slots cannot be read until it is restarted; see `redis-cli --cluster check {}`",
+              cluster_state_.empty() ? "fail" : cluster_state_, dead, view_.answered_by));
+        }
       }
       if (wait) {
-        // A failed primary without a replica comes back only by a restart: wait briefly, not a failover's time.
-        bool replaceable = !failed_without_replica_;
-        if (Clock::now() - start > (replaceable ? budget() : std::chrono::milliseconds(2000))) {
+        // A failed primary without a replica comes back only by a restart: wait briefly, not a failover's time,
+        // and no longer than the user said a node may take to answer (--connect-timeout).
+        const bool replaceable = !failed_without_replica_;
+        const auto restart_wait =
+            std::min<std::chrono::milliseconds>(std::chrono::milliseconds(2000), pool_.seed().connect_timeout);
+        if (Clock::now() - start > (replaceable ? budget() : restart_wait)) {
           throw ConnectionError(
               fmt::format("the cluster could not serve the request ({}); check `redis-cli -h "
                           "HOST -p PORT CLUSTER INFO` on that node",
@@ -286,6 +301,21 @@ class ClusterClient : public Client {
     for (std::size_t i = 1; i < n; ++i) threads.emplace_back([&fn, i] { fn(i); });
     if (n > 0) fn(0);
     for (auto& t : threads) t.join();
+  }
+
+  // "127.0.0.1:7002 (slots 10923-16383)" for each primary that CLUSTER NODES flags failed and that no healthy
+  // replica follows, joined by ", "; "" when there is none.
+  std::string failed_owners_without_replica() const {
+    std::string out;
+    for (const auto& n : view_.nodes) {
+      if (!n.primary || !n.failed || n.slots.empty()) continue;
+      const bool followed = std::any_of(view_.nodes.begin(), view_.nodes.end(),
+                                        [&](const NodeLine& r) { return r.primary_id == n.id && !r.failed; });
+      if (followed) continue;
+      if (!out.empty()) out += ", ";
+      out += fmt::format("{}:{} (slots {})", n.host, n.port, describe_slots(n.slots));
+    }
+    return out;
   }
 
   void read_cluster_state() {
