@@ -1,6 +1,7 @@
 // Every reading command against a real Redis Cluster (testsupport::RedisCluster): exact counts from any
 // node, a session whose keys sit in different slots, resharding and failover during a list, bad
 // clusters as one error line in bounded time, and passwords that never show.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -9,7 +10,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -387,7 +387,8 @@ TEST_CASE("cluster: a stopped node, an uncovered slot and a dead primary are exi
     std::string id_there;  // a session whose key lives on the dead primary
     for (int i = 0; id_there.empty(); ++i) {
       const int slot = cluster.slot_of("state:bt" + std::to_string(i));
-      if (std::find(dead_slots.begin(), dead_slots.end(), slot) != dead_slots.end()) id_there = "bt" + std::to_string(i);
+      if (std::find(dead_slots.begin(), dead_slots.end(), slot) != dead_slots.end())
+        id_there = "bt" + std::to_string(i);
     }
     const auto t0 = Clock::now();
     const RunResult r = sessionctl({"inspect", id_there, "-u", cluster.url_of(0)}, {}, 30000);

@@ -128,9 +128,8 @@ class ClusterClient : public Client {
     for (int round = 0;; ++round) {
       std::vector<std::pair<Unit, Retry>> again = dispatch(commands, pending, asks, out, last_problem);
       if (again.empty()) return out;
-      const bool redirected = std::any_of(again.begin(), again.end(), [](const auto& a) {
-        return a.second == Retry::moved || a.second == Retry::ask;
-      });
+      const bool redirected = std::any_of(
+          again.begin(), again.end(), [](const auto& a) { return a.second == Retry::moved || a.second == Retry::ask; });
       if (redirected && ++redirects > kMaxRedirects) {
         throw ConnectionError(
             fmt::format("the cluster redirected a command {} times ({}): its slot map keeps "
