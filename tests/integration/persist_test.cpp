@@ -152,6 +152,40 @@ TEST_CASE("persist-test app-restart and ttl pass on a server and leave nothing b
   check_junit_valid(junit);
 }
 
+TEST_CASE("persist-test --restart-cmd waits while the restarted server is still LOADING its dataset",
+          "[persist][integration]") {
+  RedisServer server(ServerOptions{.config = {{"enable-debug-command", "yes"}}});
+  server.cli({"DEBUG", "POPULATE", "3000000", "bulk", "64"});  // a dataset that takes seconds to load
+  testsupport::TempDir dir;
+  const std::string done = dir.file("command-done");
+  // The command stops the server (saving it) and returns a second later; the test starts the server
+  // again meanwhile, which then spends seconds LOADING after the command has returned.
+  const std::string command =
+      "redis-cli -p " + std::to_string(server.port()) + " SHUTDOWN SAVE; sleep 1; date +%s%N > " + done;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto run = std::async(std::launch::async, [&] {
+    return sctl(server,
+                {"persist-test", "--scenario", "redis-restart", "--restart-cmd", command, "--sessions", "20",
+                 "--restart-timeout", "60s", "-o", "json"},
+                90000);
+  });
+  while (server.running() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server.start();  // returns once the dataset is loaded
+  const long long loaded_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const RunResult r = run.get();
+  INFO(r);
+  const std::string done_text = testsupport::read_file(done);
+  REQUIRE_FALSE(done_text.empty());
+  // The premise: the restart command had returned while the server was still loading.
+  REQUIRE(std::stoll(done_text) < loaded_ns);
+  CHECK(r.exit_code == 0);
+  const json doc = doc_of(r);
+  for (const auto& [name, result] : results_of(doc, "redis-restart")) CHECK(result == "pass");
+  CHECK(std::stoll(server.cli({"DBSIZE"})) == 3000000);  // the canaries removed, the dataset kept
+}
+
 TEST_CASE("persist-test --restart-cmd restarts the target and waits for it", "[persist][integration]") {
   RedisServer server(ServerOptions{.config = {{"enable-debug-command", "yes"}}});
   const std::string cli = "redis-cli -p " + std::to_string(server.port());
