@@ -703,12 +703,13 @@ Restart restart_by_command(const std::string& command, milliseconds timeout, con
     const auto t0 = Clock::now();
     std::future<ShellResult> running = std::async(std::launch::async, [&] { return run_shell(command, timeout); });
     while (running.wait_for(milliseconds(probe ? 0 : 50)) != std::future_status::ready) {
-      if (probe) {
+      if (probe && !interrupted()) {
         probe();
         std::this_thread::sleep_for(milliseconds(50));
       }
     }
     const ShellResult r = running.get();
+    if (r.interrupted) check_interrupted();  // the command was stopped with us: canaries go, exit 130
     if (r.timed_out || r.exit_code != 0) {
       std::string tail = r.output.size() > 300 ? "…" + r.output.substr(r.output.size() - 300) : r.output;
       std::replace(tail.begin(), tail.end(), '\n', ' ');

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "util/errors.h"
+#include "util/interrupt.h"
 
 namespace sessionctl {
 namespace {
@@ -232,6 +233,13 @@ ShellResult run_shell(const std::string& command, std::chrono::milliseconds time
   };
 
   while (shell.running()) {
+    if (interrupted()) {
+      // Ctrl-C or SIGTERM to us: the command goes too (its group), so that the caller can stop at once.
+      shell.kill(SIGTERM);
+      if (!shell.wait_for(std::chrono::milliseconds(500))) shell.kill(SIGKILL);
+      result.interrupted = true;
+      break;
+    }
     // Rounded up, so that the command is never killed before its timeout.
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {

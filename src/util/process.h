@@ -52,17 +52,19 @@ class ChildProcess {
 
 // What a shell command did.
 struct ShellResult {
-  int exit_code = -1;      // exit status, 128 + signal when a signal ended the shell
-  bool timed_out = false;  // the command was killed at the timeout
-  std::string output;      // stdout and stderr merged, the first kShellOutputLimit bytes
+  int exit_code = -1;        // exit status, 128 + signal when a signal ended the shell
+  bool timed_out = false;    // the command was killed at the timeout
+  bool interrupted = false;  // the command was stopped because we were (interrupted(): SIGINT, SIGTERM)
+  std::string output;        // stdout and stderr merged, the first kShellOutputLimit bytes
 };
 
 // Output of run_shell() kept; the rest is read and dropped, so a chatty command never blocks on a full pipe.
 inline constexpr std::size_t kShellOutputLimit = 64 * 1024;
 
 // Runs `/bin/sh -c command` in its own process group and waits for the shell to exit, SIGKILLing the whole
-// group at `timeout`. Returns when the shell exits, even if something it started in the background still
-// holds the output open (a daemon), and leaves such processes running. Throws Error when sh cannot start.
+// group at `timeout`, or (SIGTERM, then SIGKILL) as soon as interrupted() is set. Returns when the shell exits, even if
+// something it started in the background still holds the output open (a daemon), and leaves such processes running.
+// Throws Error when sh cannot start.
 ShellResult run_shell(const std::string& command, std::chrono::milliseconds timeout);
 
 }  // namespace sessionctl

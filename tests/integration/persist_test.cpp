@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -345,6 +346,38 @@ TEST_CASE("persist-test redis-unavailable on a 3-primary cluster restarted while
     CHECK(c.at("data").at("slowest_ms").get<long long>() < 2000);
   }
   for (auto* node : primaries) CHECK(dbsize(*node) == 0);
+}
+
+TEST_CASE("persist-test: SIGINT while the restart command runs stops the command and removes the canaries",
+          "[persist][integration]") {
+  RedisServer server;
+  testsupport::TempDir dir;
+  const std::string sleeper = dir.file("sleep.pid");
+  // Without the interrupt reaching it, the command would run 30 s.
+  const pid_t pid = testsupport::spawn({testsupport::sessionctl_bin(), "-u", server.url(), "persist-test", "--scenario",
+                                        "redis-restart", "--restart-cmd", "sleep 30 & echo $! > " + sleeper + "; wait"},
+                                       {}, testsupport::SpawnFds{});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // the canaries written, the settle over
+  REQUIRE(dbsize(server) > 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  ::kill(pid, SIGINT);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(dbsize(server) == 0);
+  // The command's own child is gone too: no such process, or a zombie nobody has reaped yet.
+  const std::string sleep_pid = testsupport::read_file(sleeper);
+  REQUIRE_FALSE(sleep_pid.empty());
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(std::stol(sleep_pid)) + "/stat");
+    std::string pid_field, name, state;
+    gone = !(stat >> pid_field >> name >> state) || state == "Z";
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(gone);
 }
 
 TEST_CASE("persist-test: SIGTERM part way removes every canary, also those without a TTL", "[persist][integration]") {
