@@ -6,6 +6,7 @@
 #include "codec/php_session.h"
 #include "json/probe.h"
 #include "mask/mask.h"
+#include "render/terminal.h"
 #include "util/errors.h"
 #include "util/utf8.h"
 
@@ -149,12 +150,15 @@ json present_serialized(const StoredValue& v, const std::string& format, const P
   if (v.type == ValueType::hash) {
     json fields = json::object();
     for (const auto& [f, val] : v.fields) {
+      // A field name that is not UTF-8 is shown escaped (\xNN), as printable() writes it and ids are given.
+      const std::string name = is_utf8(f) ? f : printable(f);
       if (format == "jdk" && is_jdk_stream(val)) {
         // Spring's own fields (creationTime, maxInactiveInterval…) are wrappers and strings; anything else
         // is opaque with its class name.
-        fields[f] = masked(to_json(read_jdk(val)));
+        fields[name] = masked(to_json(read_jdk(val)));
       } else {
-        fields[f] = plain_text(val) ? json(reveal ? val : mask::mask_free_text(val)) : serialized_summary(val, reveal);
+        fields[name] =
+            plain_text(val) ? json(reveal ? val : mask::mask_free_text(val)) : serialized_summary(val, reveal);
       }
     }
     out["value"] = fields;
