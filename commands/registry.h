@@ -65,6 +65,7 @@ Runner setup_import(CLI::App& app);
 Runner setup_verify(CLI::App& app);
 Runner setup_smoke(CLI::App& app);
 Runner setup_persist_test(CLI::App& app);
+Runner setup_profiles(CLI::App& app);
 
 // inspect's view of named sessions (mask without --in-place shows the same, masked whatever --reveal says).
 void show_sessions(Context& ctx, const std::vector<std::string>& targets, bool all_items, bool reveal);

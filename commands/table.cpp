@@ -195,6 +195,23 @@ const std::vector<CommandDef>& command_table() {
         "sessionctl persist-test --spawn-matrix",
         "sessionctl persist-test --scenario redis-restart --restart-cmd 'systemctl restart redis' --junit persist.xml"},
        setup_persist_test},
+      {"profiles",
+       {},
+       "The profiles sessionctl knows, with their key layouts; --detect finds which a live store holds",
+       "Without --detect it needs no server: it lists every profile, built-in and from --profiles-file (which come "
+       "first where they share a layout), with where it was defined, its primary, related and index keys, the keys "
+       "its layout excludes, the value type and encoding or serialization format, and the TTL its app sets. "
+       "--detect samples the selected db (SCAN, at most --sample keys, TYPE and PTTL pipelined; values only under a "
+       "layout several profiles share, such as session:*, and a few per unexplained prefix, each read at most 64 KiB) "
+       "and reports how many sessions, keys and bookkeeping keys (indexes, lock keys, expiry markers) of each "
+       "profile it found, and the key prefixes no profile explains, with their types, how many carry a TTL and "
+       "example keys (masked unless --reveal). For those it prints a starter profiles file: one profile per prefix "
+       "with the type seen most, an encoding guessed from the values read, and a TTL rounded up from the longest "
+       "remaining one; check it against the app before relying on it. Read-only; on a Redis Cluster every primary "
+       "is sampled.",
+       {"sessionctl profiles", "sessionctl profiles --detect --sample 50000",
+        "sessionctl profiles --detect -o json | jq .starter > my-profiles.json"},
+       setup_profiles},
   };
   return table;
 }

@@ -65,6 +65,7 @@ _sessionctl() {
         smoke:--latency-window) return ;;
         persist-test:--junit) _sessionctl_files; return ;;
         persist-test:--scenario|persist-test:--spawn-config|persist-test:--restart-cmd|persist-test:--restart-timeout|persist-test:--redis-server|persist-test:--sessions) return ;;
+        profiles:--sample) return ;;
         *:--password-file) _sessionctl_files; return ;;
         *:--sentinel-password-file) _sessionctl_files; return ;;
         *:--cacert) _sessionctl_files; return ;;
@@ -95,13 +96,14 @@ _sessionctl() {
             verify) flags+=' -h --help --partial' ;;
             smoke) flags+=' -h --help --junit --strict --latency-window' ;;
             persist-test) flags+=' -h --help --scenario --spawn --spawn-config --crash --spawn-matrix --restart-cmd --restart-timeout --redis-server --sessions --junit' ;;
+            profiles) flags+=' -h --help --detect --sample' ;;
         esac
         _sessionctl_words "$flags"
         return
     fi
 
     if [[ -z $cmd ]]; then
-        _sessionctl_words 'status list inspect stats doctor extend delete mask cleanup export import verify smoke persist-test'
+        _sessionctl_words 'status list inspect stats doctor extend delete mask cleanup export import verify smoke persist-test profiles'
         return
     fi
     case "$cmd" in

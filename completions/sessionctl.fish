@@ -20,6 +20,7 @@ complete -c sessionctl -n '__fish_use_subcommand' -a import -d 'Restore sessions
 complete -c sessionctl -n '__fish_use_subcommand' -a verify -d 'Compare an archive with the live store; exit 1 when they differ'
 complete -c sessionctl -n '__fish_use_subcommand' -a smoke -d 'The deploy pipeline\'s check: connect, canary sessions per profile, config risks; exit 0/1'
 complete -c sessionctl -n '__fish_use_subcommand' -a persist-test -d 'The seeds\' restart scenarios: do sessions survive app and Redis restarts? exit 0/1'
+complete -c sessionctl -n '__fish_use_subcommand' -a profiles -d 'The profiles sessionctl knows, with their key layouts; --detect finds which a live store holds'
 
 # Before the command only
 complete -c sessionctl -n '__fish_use_subcommand' -s h -l help -d 'Print this help message and exit'
@@ -180,3 +181,8 @@ complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l restart-
 complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l redis-server -x -d 'the redis-server binary for --spawn (default: from PATH)'
 complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l sessions -x -d 'redis-restart: canary sessions in all, spread over the profiles (default 100)'
 complete -c sessionctl -n '__fish_seen_subcommand_from persist-test' -l junit -r -F -d 'also write the results as JUnit XML (Ant format) to FILE'
+
+# profiles
+complete -c sessionctl -n '__fish_seen_subcommand_from profiles' -s h -l help -d 'Print this help message and exit'
+complete -c sessionctl -n '__fish_seen_subcommand_from profiles' -l detect -d 'sample the live keyspace: which profiles it holds, and the key prefixes no profile explains, with a starter profiles file for them'
+complete -c sessionctl -n '__fish_seen_subcommand_from profiles' -l sample -x -d 'with --detect, look at no more than N keys (default 10000)'

@@ -135,6 +135,10 @@ constexpr const char* kBuiltinProfiles = R"json({
 
 }  // namespace
 
-ProfileSet ProfileSet::builtin() { return parse(kBuiltinProfiles, "built-in profiles"); }
+ProfileSet ProfileSet::builtin() {
+  ProfileSet set = parse(kBuiltinProfiles, "built-in profiles");
+  for (auto& p : set.profiles_) p.origin = "built-in";
+  return set;
+}
 
 }  // namespace sessionctl

@@ -484,6 +484,7 @@ ProfileSet ProfileSet::parse(const std::string& text, const std::string& origin)
   for (std::size_t i = 0; i < list->size(); ++i) {
     std::string at = "/profiles/" + std::to_string(i);
     Profile p = loader.profile((*list)[i], at);
+    p.origin = origin;
     if (set.find(p.name)) loader.fail(at, "name", "is defined twice");
     set.profiles_.push_back(std::move(p));
   }

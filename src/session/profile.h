@@ -54,6 +54,7 @@ struct IndexSpec {
 struct Profile {
   std::string name;
   std::string description;
+  std::string origin;  // where it was defined: "built-in" or the --profiles-file path
   KeyRole primary;
   std::vector<KeyRole> related;
   std::vector<IndexSpec> indexes;
