@@ -289,6 +289,7 @@ DetectReport detect_profiles(redis::Client& client, const ProfileSet& profiles, 
     }
     if (!shared.empty()) {
       std::vector<redis::Command> gets;
+      gets.reserve(shared.size());
       for (const auto& [i, candidates] : shared)
         gets.push_back({"GETRANGE", keys[i], "0", std::to_string(kSharedBytes - 1)});
       const std::vector<redis::Reply> values = client.run(gets);

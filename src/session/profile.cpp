@@ -70,10 +70,13 @@ bool Profile::shape_matches(const json& value) const {
 }
 
 std::optional<std::pair<const KeyRole*, std::string>> Profile::match_key(const std::string& key) const {
-  for (const auto& ex : exclude) {
-    if (ex.match(key)) return std::nullopt;
+  // An exclusion keeps a key from being read as a primary key; it may still be a related key (Spring's
+  // spring:session:sessions:expires:{id} also has the layout of its hash, spring:session:sessions:{id}).
+  const bool excluded =
+      std::any_of(exclude.begin(), exclude.end(), [&](const KeyPattern& ex) { return ex.match(key); });
+  if (!excluded) {
+    if (auto id = primary.pattern.match(key)) return std::make_pair(&primary, *id);
   }
-  if (auto id = primary.pattern.match(key)) return std::make_pair(&primary, *id);
   for (const auto& r : related) {
     if (auto id = r.pattern.match(key)) return std::make_pair(&r, *id);
   }

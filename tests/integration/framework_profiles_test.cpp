@@ -99,3 +99,41 @@ TEST_CASE("framework stores are detected among the seed stores, and serialized v
   const json revealed = testsupport::sctl_json(server, {"inspect", "x9y8", "--reveal"});
   CHECK_THAT(revealed.at("sessions").at(0).at("key_details").at(0).at("value").dump(), Contains("carl@example.net"));
 }
+
+TEST_CASE(
+    "doctor finds Spring's :expires key outliving its session and Rails sessions without a TTL, and cleanup and "
+    "delete take Spring's bookkeeping with the session",
+    "[profiles][integration]") {
+  RedisServer server;
+  server.cli_script(
+      "HSET spring:session:sessions:live1 creationTime 1\n"
+      "EXPIRE spring:session:sessions:live1 2100\n"
+      "SET spring:session:sessions:expires:live1 \"\" EX 1800\n"
+      "SET spring:session:sessions:expires:gone1 \"\" EX 1800\n"
+      "SET rack:session:r1 \"\\x04\\x08{\\x00\"\n"
+      "SET unrelated keep\n");
+  const json doctor = testsupport::sctl_json(server, {"doctor"}, 1);
+  bool spring_orphan = false, rails_no_ttl = false;
+  for (const auto& f : doctor.at("findings")) {
+    INFO(f.dump());
+    if (f.at("profile") == "spring" && f.at("code") == "orphan") {
+      spring_orphan = true;
+      CHECK(f.at("count") == 1);  // gone1's marker; live1's has its session
+    }
+    if (f.at("profile") == "rails" && f.at("code") == "no_ttl") rails_no_ttl = true;
+  }
+  CHECK(spring_orphan);
+  CHECK(rails_no_ttl);
+
+  const RunResult cleanup = sctl(server, {"cleanup", "--profile", "spring", "--yes"});
+  INFO(cleanup);
+  CHECK(cleanup.exit_code == 0);
+  CHECK(server.cli({"EXISTS", "spring:session:sessions:expires:gone1"}) == "0\n");
+  CHECK(server.cli({"EXISTS", "spring:session:sessions:expires:live1"}) == "1\n");
+
+  const RunResult del = sctl(server, {"delete", "live1", "--yes"});
+  INFO(del);
+  CHECK(del.exit_code == 0);
+  CHECK(server.cli({"EXISTS", "spring:session:sessions:live1", "spring:session:sessions:expires:live1"}) == "0\n");
+  CHECK(server.cli({"GET", "unrelated"}) == "keep\n");
+}
