@@ -309,7 +309,10 @@ TEST_CASE("persist-test redis-unavailable: operations fail fast while Redis is d
       CHECK(c.at("result") == "pass");
       CHECK(c.at("data").at("failed").get<int>() >= 3);
       CHECK(c.at("data").at("slowest_ms").get<long long>() < 2000);
-      CHECK_THAT(c.at("message").get<std::string>(), Contains("cannot connect"));
+      // The first failure named is a connection error: refused while down, or reset by the server going
+      // down under a probe's read (seen under ASan, where the probe is slower).
+      CHECK_THAT(c.at("message").get<std::string>(),
+                 Contains("cannot connect") || Contains("connection lost") || Contains("Connection reset"));
     }
     CHECK(dbsize(server) == 0);
   }
